@@ -1,0 +1,156 @@
+// attachAuth: installs the request interceptor (attach the token, or hold the
+// request while one is fetched) and the response interceptor (the 401 path:
+// replay once, using the token-version rule of design.md), and returns the handle.
+
+import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import type { AttachAuthOptions } from './options.js';
+import { OriginGuard } from './origin-guard.js';
+import { REDACTED_AUTHORIZATION, redactAxiosError } from './redact.js';
+import { AuthAttempt } from './request-state.js';
+import { resolveOptions } from './resolve-options.js';
+import { TokenManager, type AuthStats, type CachedToken, type RevocationResult } from './token-manager.js';
+import type { TokenSet } from './token-set.js';
+
+/** What attachAuth returns: the token, on demand, and the way to take it all off again. */
+export interface AuthHandle {
+  /** A valid token set, fetched when needed; a stale one starts a background refresh. */
+  getToken(): Promise<TokenSet>;
+  /** Forces a new token set (single-flight: joins a refresh already running). */
+  refresh(): Promise<TokenSet>;
+  /** Revokes the refresh and access tokens at `revocationUrl` (RFC 7009) and forgets the token set. */
+  revoke(): Promise<RevocationResult>;
+  /** GETs `tokenInfoUrl` with the current token and returns the parsed body. */
+  tokenInfo(): Promise<unknown>;
+  /** Removes both interceptors and every timer. Requests already held still settle. */
+  detach(): void;
+  /** Counters for metrics. */
+  stats(): AuthStats;
+}
+
+let nextOwner = 1;
+
+/** The parts of follow-redirects' options for the next hop that the redirect guard reads. */
+interface RedirectOptions {
+  headers?: Record<string, unknown>;
+  href?: string;
+  protocol?: string;
+  hostname?: string;
+  host?: string;
+  port?: number | string;
+}
+
+/**
+ * Gives `instance` OAuth 2.0 access tokens: fetched, cached, attached as
+ * `Authorization: Bearer …` to requests for the allowed origins, renewed before
+ * they expire, and renewed once on a 401 with the request replayed once.
+ *
+ * @example
+ * const api = axios.create({ baseURL: 'https://api.mvmnt.io' });
+ * attachAuth(api, { tokenUrl: 'https://api.mvmnt.io/oauth2/token', clientId, clientSecret });
+ */
+export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle {
+  const resolved = resolveOptions(instance, options);
+  const manager = new TokenManager(resolved);
+  const guard = new OriginGuard(resolved.origins);
+  const owner = nextOwner++;
+  const { retryStatusCodes, events } = resolved;
+
+  const guardRedirect = (redirect: RedirectOptions): void => {
+    if (redirect.headers === undefined || guard.allowsUrl(redirectTarget(redirect))) return;
+    for (const name of Object.keys(redirect.headers)) {
+      if (name.toLowerCase() === 'authorization') delete redirect.headers[name];
+    }
+  };
+  const composedHooks = new WeakSet<object>();
+
+  const attach = (config: InternalAxiosRequestConfig, token: CachedToken, attempt: AuthAttempt): InternalAxiosRequestConfig => {
+    config.headers.set('Authorization', token.authorization);
+    attempt.tokenVersion = token.version;
+    const userHook = config.beforeRedirect;
+    if (userHook === undefined) {
+      config.beforeRedirect = guardRedirect;
+    } else if (userHook !== guardRedirect && !composedHooks.has(userHook)) {
+      const composed: typeof userHook = (redirect, response, request) => {
+        guardRedirect(redirect as RedirectOptions);
+        userHook(redirect, response, request);
+      };
+      composedHooks.add(composed);
+      config.beforeRedirect = composed;
+    }
+    return config;
+  };
+
+  const onRequest = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
+    if (config.skipAuth === true || !guard.allowsRequest(config)) return config;
+    let attempt = config.authAttempt;
+    if (attempt === undefined || attempt.owner !== owner) {
+      attempt = new AuthAttempt(owner);
+      config.authAttempt = attempt;
+    }
+    const token = manager.usable();
+    if (token !== undefined) return attach(config, token, attempt);
+    const held = attempt;
+    return manager.hold(config).then((fresh) => attach(config, fresh, held));
+  };
+
+  const onResponseError = (error: unknown): Promise<AxiosResponse> => {
+    if (!axios.isAxiosError(error) || error.config === undefined) return Promise.reject(error);
+    const config = error.config;
+    const attempt = config.authAttempt;
+    // Not a request we sent a token with: none of our business.
+    if (attempt === undefined || attempt.owner !== owner || attempt.tokenVersion === 0) return Promise.reject(error);
+    const response = error.response;
+    if (response === undefined || !retryStatusCodes.has(response.status) || attempt.replayed || isInsufficientScope(response)) {
+      return Promise.reject(redactAxiosError(error));
+    }
+    if (isStream(config.data)) {
+      error.message += ' (not replayed by axios-oauth-queue: the request body is a stream and cannot be sent twice)';
+      return Promise.reject(redactAxiosError(error));
+    }
+    attempt.replayed = true;
+    // Token-version rule: only a 401 for the token held now invalidates it; a late
+    // 401 for an older token replays with the current one and costs no token request.
+    manager.invalidate(attempt.tokenVersion);
+    manager.recordReplay();
+    config.headers.set('Authorization', REDACTED_AUTHORIZATION);
+    events.onReplay?.(config);
+    return instance.request(config);
+  };
+
+  const requestId = instance.interceptors.request.use(onRequest);
+  const responseId = instance.interceptors.response.use(undefined, onResponseError);
+  let detached = false;
+
+  return {
+    getToken: () => manager.getToken(),
+    refresh: () => manager.refresh(),
+    revoke: () => manager.revoke(),
+    tokenInfo: () => manager.tokenInfo(),
+    stats: () => manager.stats(),
+    detach: () => {
+      if (detached) return;
+      detached = true;
+      instance.interceptors.request.eject(requestId);
+      instance.interceptors.response.eject(responseId);
+      manager.detach();
+    },
+  };
+}
+
+/** RFC 6750 §3.1: a token that lacks scope is not a token problem; a new one would not help. */
+function isInsufficientScope(response: AxiosResponse): boolean {
+  const challenge = response.headers['www-authenticate'];
+  return typeof challenge === 'string' && /error\s*=\s*"?insufficient_scope"?/i.test(challenge);
+}
+
+function isStream(data: unknown): boolean {
+  if (data === null || typeof data !== 'object') return false;
+  // A Node stream (pipe) or a WHATWG ReadableStream (getReader) is consumed by the first send.
+  return typeof (data as { pipe?: unknown }).pipe === 'function' || typeof (data as { getReader?: unknown }).getReader === 'function';
+}
+
+function redirectTarget(redirect: RedirectOptions): string {
+  if (typeof redirect.href === 'string') return redirect.href;
+  const host = redirect.host ?? `${redirect.hostname ?? ''}${redirect.port ? `:${redirect.port}` : ''}`;
+  return `${redirect.protocol ?? ''}//${host}/`;
+}

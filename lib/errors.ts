@@ -1,0 +1,172 @@
+// The errors axios-oauth-queue throws. One base class, a stable `code` on each,
+// and a `cause` that has been cleaned of secrets: nothing here may ever carry a
+// client secret, a password, a refresh token or an access token.
+
+/** Stable machine-readable codes of the errors this package creates itself. */
+export const ErrorCodes = {
+  /** `attachAuth` or a preset was given an option it cannot use. */
+  INVALID_OPTION: 'ERR_OAUTH_QUEUE_INVALID_OPTION',
+  /** The token endpoint could not be reached (DNS, refused, reset). */
+  TOKEN_ENDPOINT_UNREACHABLE: 'ERR_TOKEN_ENDPOINT_UNREACHABLE',
+  /** The token endpoint did not answer within `tokenRequest.timeout`. */
+  TOKEN_ENDPOINT_TIMEOUT: 'ERR_TOKEN_ENDPOINT_TIMEOUT',
+  /** The token endpoint answered with an HTTP error and no OAuth error body. */
+  TOKEN_ENDPOINT_STATUS: 'ERR_TOKEN_ENDPOINT_STATUS',
+  /** The token endpoint answered with something that is not JSON. */
+  TOKEN_RESPONSE_NOT_JSON: 'ERR_TOKEN_RESPONSE_NOT_JSON',
+  /** The token endpoint answered 2xx with an OAuth error body (`{ error }`). */
+  TOKEN_RESPONSE_ERROR_BODY: 'ERR_TOKEN_RESPONSE_ERROR_BODY',
+  /** The token response is JSON but not a usable token response (no `access_token`, bad `expires_in`, …). */
+  TOKEN_RESPONSE_INVALID: 'ERR_TOKEN_RESPONSE_INVALID',
+  /** The token endpoint answered larger than the package accepts. */
+  TOKEN_RESPONSE_TOO_LARGE: 'ERR_TOKEN_RESPONSE_TOO_LARGE',
+  /** A grant that can run only once (an authorization code) was already spent. */
+  GRANT_SPENT: 'ERR_GRANT_SPENT',
+  /** The handle was detached while the operation waited. */
+  DETACHED: 'ERR_OAUTH_QUEUE_DETACHED',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+interface BaseErrorOptions {
+  cause?: unknown;
+}
+
+/** Base class of every error created by axios-oauth-queue. */
+export class OAuthQueueError extends Error {
+  override name = 'OAuthQueueError';
+  /** A stable machine-readable code; for `OAuthError` it is the server's `error` value. */
+  readonly code: string;
+
+  constructor(code: string, message: string, options: BaseErrorOptions = {}) {
+    super(message, 'cause' in options ? { cause: options.cause } : undefined);
+    this.code = code;
+  }
+
+  /** True when retrying the same token request later may succeed (network, timeout, 5xx, 429). */
+  get transient(): boolean {
+    return false;
+  }
+}
+
+export interface OAuthErrorOptions extends BaseErrorOptions {
+  code: string;
+  description?: string | undefined;
+  errorUri?: string | undefined;
+  status?: number | undefined;
+  retryAfterMs?: number | undefined;
+}
+
+/**
+ * The authorization server said no: its answer carried an OAuth error body
+ * (`{ "error": "invalid_client", "error_description": "…" }`). `code` is the
+ * server's `error` value (RFC 6749 §5.2).
+ */
+export class OAuthError extends OAuthQueueError {
+  override name = 'OAuthError';
+  /** The server's `error_description`, with any secret the client sent removed. */
+  readonly description: string | undefined;
+  /** The server's `error_uri`, when it sent one. */
+  readonly errorUri: string | undefined;
+  /** The HTTP status of the answer. */
+  readonly status: number | undefined;
+  /** How long the server asked us to wait (`Retry-After`), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: OAuthErrorOptions) {
+    super(options.code, message, options);
+    this.description = options.description;
+    this.errorUri = options.errorUri;
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+
+  /** `temporarily_unavailable`, `server_error`, a 5xx or a 429 may pass; anything else is the server's final word. */
+  override get transient(): boolean {
+    return (
+      this.code === 'temporarily_unavailable' ||
+      this.code === 'server_error' ||
+      this.code === 'slow_down' ||
+      isTransientStatus(this.status)
+    );
+  }
+}
+
+export interface TokenEndpointErrorOptions extends BaseErrorOptions {
+  code: ErrorCode;
+  status?: number | undefined;
+  retryAfterMs?: number | undefined;
+  /** The `error` value of a 2xx answer that carried an OAuth error body. */
+  oauthCode?: string | undefined;
+}
+
+/**
+ * The token endpoint could not give a token: unreachable, too slow, an answer
+ * that is not JSON, or JSON without a usable `access_token`.
+ */
+export class TokenEndpointError extends OAuthQueueError {
+  override name = 'TokenEndpointError';
+  /** The HTTP status of the answer, when there was one. */
+  readonly status: number | undefined;
+  /** How long the server asked us to wait (`Retry-After`), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
+  /** The OAuth `error` value of a 2xx answer that carried an error body. */
+  readonly oauthCode: string | undefined;
+
+  constructor(message: string, options: TokenEndpointErrorOptions) {
+    super(options.code, message, options);
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+    this.oauthCode = options.oauthCode;
+  }
+
+  override get transient(): boolean {
+    switch (this.code) {
+      case ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE:
+      case ErrorCodes.TOKEN_ENDPOINT_TIMEOUT:
+      case ErrorCodes.TOKEN_RESPONSE_NOT_JSON:
+        return true;
+      case ErrorCodes.TOKEN_ENDPOINT_STATUS:
+        return isTransientStatus(this.status);
+      case ErrorCodes.TOKEN_RESPONSE_ERROR_BODY:
+        return this.oauthCode === 'temporarily_unavailable' || this.oauthCode === 'server_error';
+      default:
+        return false;
+    }
+  }
+}
+
+/** Thrown by `attachAuth` (or a preset) for an option it cannot use; `option` names it. */
+export class ConfigurationError extends OAuthQueueError {
+  override name = 'ConfigurationError';
+  /** The option at fault, as a path: `tokenRequest.encoding`. */
+  readonly option: string;
+
+  constructor(option: string, expected: string) {
+    super(ErrorCodes.INVALID_OPTION, `axios-oauth-queue: option "${option}" ${expected}`);
+    this.option = option;
+  }
+}
+
+/** 408, 425, 429 and every 5xx are worth another try later. */
+export function isTransientStatus(status: number | undefined): boolean {
+  return status !== undefined && (status === 408 || status === 425 || status === 429 || status >= 500);
+}
+
+/** True for errors where another token request later may succeed. */
+export function isTransientError(error: unknown): boolean {
+  return error instanceof OAuthQueueError && error.transient;
+}
+
+/**
+ * Replaces every occurrence of each secret in `text` with `[REDACTED]`.
+ * Used on text that came from a server (an `error_description` may echo what we sent).
+ */
+export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    // Very short values would redact ordinary words; a secret that short is not a secret.
+    if (secret !== undefined && secret.length >= 4) result = result.split(secret).join('[REDACTED]');
+  }
+  return result;
+}

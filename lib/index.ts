@@ -1,0 +1,26 @@
+// The public API of axios-oauth-queue. Everything exported here is documented
+// in docs/; everything else is internal.
+
+export { attachAuth, type AuthHandle } from './attach-auth.js';
+export { presets, movemintAuthorizeUrl } from './presets/index.js';
+export type { MvmntPresetOptions, MovemintPresetOptions, MovemintAuthorizeOptions, MusementPresetOptions, MyParcelPresetOptions, PresetOptions } from './presets/index.js';
+export { authorizeUrl, createPkce, type AuthorizeUrlOptions, type Pkce } from './authorization-code.js';
+export { OAuthQueueError, OAuthError, TokenEndpointError, ConfigurationError, ErrorCodes, type ErrorCode } from './errors.js';
+export { MemoryTokenStore } from './stores/memory-token-store.js';
+export type { TokenStore, StoredTokenSet, TokenStoreLock } from './stores/token-store.js';
+export type { TokenSet, TokenResponseBody } from './token-set.js';
+export type { AuthStats, RevocationResult } from './token-manager.js';
+export type {
+  AttachAuthOptions,
+  Grant,
+  ClientCredentialsGrant,
+  PasswordGrant,
+  RefreshTokenGrant,
+  AuthorizationCodeGrant,
+  TokenRequestOptions,
+  RetryOptions,
+  AuthEvents,
+  AuthLogger,
+  AuthClock,
+} from './options.js';
+export type { AuthAttempt } from './request-state.js';

@@ -1,0 +1,139 @@
+// The options of attachAuth, documented field by field, and the types of grants.
+// Validation lives in resolve-options.ts; this file only describes.
+
+import type { TokenStore } from './stores/token-store.js';
+import type { TokenSet } from './token-set.js';
+import type { InternalAxiosRequestConfig } from 'axios';
+
+/** The client credentials grant (RFC 6749 §4.4): the application acts for itself. The default. */
+export interface ClientCredentialsGrant {
+  type: 'client_credentials';
+}
+
+/** The resource owner password credentials grant (RFC 6749 §4.3). */
+export interface PasswordGrant {
+  type: 'password';
+  username: string;
+  password: string;
+}
+
+/** Start from a refresh token stored earlier (RFC 6749 §6). */
+export interface RefreshTokenGrant {
+  type: 'refresh_token';
+  refreshToken: string;
+}
+
+/**
+ * Exchange an authorization code (RFC 6749 §4.1.3), exactly once. Renewals then use
+ * the refresh token the server returned.
+ */
+export interface AuthorizationCodeGrant {
+  type: 'authorization_code';
+  code: string;
+  redirectUri: string;
+  /** The PKCE code verifier (RFC 7636) when the authorization request carried a code challenge. */
+  codeVerifier?: string;
+}
+
+export type Grant = ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant | AuthorizationCodeGrant;
+
+/** How the token request is sent: the "dialect" of a token endpoint. */
+export interface TokenRequestOptions {
+  /** HTTP method of the token request. Default `POST`; Musement uses `GET`. */
+  method?: 'POST' | 'GET';
+  /**
+   * Where the parameters go: `form` (application/x-www-form-urlencoded body, the default),
+   * `json` (a JSON body, as MyParcel.com wants) or `query` (the query string, as Musement wants).
+   */
+  encoding?: 'form' | 'json' | 'query';
+  /**
+   * How the client authenticates: `body` (client_id and client_secret as parameters, the default)
+   * or `basic` (HTTP Basic with the form-urlencoded id and secret, RFC 6749 §2.3.1).
+   */
+  clientAuth?: 'body' | 'basic';
+  /** Extra parameters sent with every token request, e.g. `{ audience: 'https://api.example.com' }`. */
+  params?: Record<string, string>;
+  /** Extra headers sent with every token request. Never used for a Bearer token. */
+  headers?: Record<string, string>;
+  /** Milliseconds before a token request is abandoned. Default 10000. */
+  timeout?: number;
+}
+
+/** How transient token endpoint failures (network, timeout, 5xx, 429) are retried. */
+export interface RetryOptions {
+  /** Further attempts after the first one fails. Default 2. */
+  limit?: number;
+  /** Delay before the first retry, ms; doubles each time, with jitter. Default 250. */
+  baseDelay?: number;
+  /** The longest delay between attempts, ms; a `Retry-After` asking for longer ends the retries. Default 10000. */
+  maxDelay?: number;
+}
+
+/** Callbacks for metrics and logs. None of them receives a secret other than the token set in `onToken`. */
+export interface AuthEvents {
+  /** A new token set arrived (from the token endpoint or the store). */
+  onToken?: (tokenSet: TokenSet) => void;
+  /** A refresh failed; held requests reject with this same error. */
+  onRefreshError?: (error: Error) => void;
+  /** A request is about to be replayed after a 401. */
+  onReplay?: (config: InternalAxiosRequestConfig) => void;
+}
+
+/** Where log lines go. Lines never contain a secret or a token. */
+export interface AuthLogger {
+  debug?: (message: string) => void;
+  warn?: (message: string) => void;
+}
+
+/** A clock, for tests: `now()` returns epoch milliseconds. */
+export interface AuthClock {
+  now(): number;
+}
+
+/** The options of `attachAuth`. */
+export interface AttachAuthOptions {
+  /** The token endpoint, e.g. `https://api.mvmnt.io/oauth2/token`. Required. */
+  tokenUrl: string;
+  /** The client identifier issued by the provider. Required. */
+  clientId: string;
+  /** The client secret. Optional for public clients. Never logged or put in an error. */
+  clientSecret?: string;
+  /** The grant used to get the first token. Default `{ type: 'client_credentials' }`. */
+  grant?: Grant;
+  /** Scope to ask for: a space-separated string or an array, e.g. `'*'` or `['read', 'write']`. */
+  scope?: string | readonly string[];
+  /** The dialect of the token endpoint. */
+  tokenRequest?: TokenRequestOptions;
+  /**
+   * Seconds before expiry when a background refresh starts while the token keeps being used.
+   * Never more than half the token's lifetime. Default 60.
+   */
+  refreshWindow?: number;
+  /** Lifetime in seconds to assume when the token response gives none. Default: none (the token lives until a 401). */
+  defaultExpiresIn?: number;
+  /** Response statuses that mean "the token was not accepted". Default `[401]`. */
+  retryStatusCodes?: readonly number[];
+  /**
+   * The origins the token may be sent to, e.g. `['https://api.mvmnt.io']`.
+   * Default: the origin of the instance's `baseURL`; required when the instance has none.
+   */
+  origins?: readonly string[];
+  /** Allow sending the token over plain http to hosts other than loopback. Default false. */
+  allowInsecureHttp?: boolean;
+  /** Where token sets are cached. Default: a new `MemoryTokenStore` for this handle. */
+  store?: TokenStore;
+  /** RFC 7009 revocation endpoint used by `handle.revoke()`. */
+  revocationUrl?: string;
+  /** Token info endpoint used by `handle.tokenInfo()` (GET with the current Bearer token). */
+  tokenInfoUrl?: string;
+  /** Retries of transient token endpoint failures. */
+  retry?: RetryOptions;
+  /** Milliseconds during which requests fail at once with the last terminal error (bad secret). Default 2000. */
+  failureCoolDown?: number;
+  /** Callbacks for metrics. */
+  events?: AuthEvents;
+  /** Where debug and warning lines go. Default: nowhere. */
+  logger?: AuthLogger;
+  /** The clock; for tests. Default `Date`. */
+  clock?: AuthClock;
+}

@@ -1,0 +1,465 @@
+// Holds the token set and decides, for each request, whether it can go now
+// (fresh, or stale with one background refresh) or must wait in the p-queue
+// while one token request runs (expired, missing, invalidated). Every refresh
+// is single-flight; the queue is paused while a held request waits for it.
+
+import PQueue from 'p-queue';
+import axios, { type InternalAxiosRequestConfig } from 'axios';
+import { ErrorCodes, OAuthError, OAuthQueueError, isTransientError } from './errors.js';
+import { canRerun, grantParameters, refreshParameters } from './grants.js';
+import type { ResolvedOptions } from './resolve-options.js';
+import type { StoredTokenSet } from './stores/token-store.js';
+import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
+import { effectiveRefreshWindow, normaliseTokenResponse, type TokenSet } from './token-set.js';
+
+/** A token set as the manager uses it: with its version and precomputed thresholds. */
+export interface CachedToken {
+  readonly tokenSet: TokenSet;
+  /** Increases with every new token set; a request remembers the version it was sent with. */
+  readonly version: number;
+  readonly receivedAt: number;
+  /** From here on the token is stale (epoch ms; Infinity when its expiry is unknown). */
+  readonly refreshAt: number;
+  /** From here on the token is expired (epoch ms; Infinity when unknown). */
+  readonly expiresAt: number;
+  /** The ready-made `Authorization` header value. */
+  readonly authorization: string;
+  /** Set when a 401 proved the server no longer takes this token. */
+  invalidated: boolean;
+}
+
+/** Counters for metrics; read them with `handle.stats()`. */
+export interface AuthStats {
+  /** HTTP requests sent to the token endpoint (each retry counts). */
+  tokenRequests: number;
+  /** Token sets obtained (from the endpoint or the store). */
+  refreshes: number;
+  /** Requests replayed after a 401. */
+  replays: number;
+  /** Requests waiting in the queue right now. */
+  held: number;
+  /** Refreshes that failed (after their retries). */
+  failures: number;
+  /** Token requests running right now (0 or 1). */
+  tokenRequestsInFlight: number;
+}
+
+/** What `handle.revoke()` did with each token it held. */
+export interface RevocationResult {
+  refreshToken: 'revoked' | 'unsupported' | 'none';
+  accessToken: 'revoked' | 'unsupported' | 'none';
+}
+
+const noop = (): void => {};
+
+export class TokenManager {
+  readonly #options: ResolvedOptions;
+  readonly #endpoint: TokenEndpoint;
+  readonly #queue = new PQueue({ concurrency: Number.POSITIVE_INFINITY });
+  readonly #timers = new Set<{ timer: NodeJS.Timeout; reject: (error: Error) => void }>();
+  readonly #now: () => number;
+  #current: CachedToken | undefined;
+  /** The refresh token in use: rotated in place whenever the server sends a new one. */
+  #refreshToken: string | undefined;
+  #codeSpent = false;
+  #inflight: Promise<CachedToken> | undefined;
+  #version = 0;
+  #coolDown: { until: number; error: Error } | undefined;
+  #backgroundRetryAt = 0;
+  #detached = false;
+  readonly #stats: Omit<AuthStats, 'held'> = { tokenRequests: 0, refreshes: 0, replays: 0, failures: 0, tokenRequestsInFlight: 0 };
+
+  constructor(options: ResolvedOptions) {
+    this.#options = options;
+    this.#now = options.now;
+    this.#endpoint = new TokenEndpoint(options.endpoint, options.now, () => this.#secrets());
+    if (options.grant.type === 'refresh_token') this.#refreshToken = options.grant.refreshToken;
+  }
+
+  /** The current token when it may be sent now; starts a background refresh when it is stale. The hot path. */
+  usable(): CachedToken | undefined {
+    const token = this.#current;
+    if (token === undefined || token.invalidated) return undefined;
+    const now = this.#now();
+    if (now < token.refreshAt) return token;
+    if (now >= token.expiresAt) return undefined;
+    this.#refreshInBackground(now, token);
+    return token;
+  }
+
+  /** The version of the token set held now (0 when none). */
+  get currentVersion(): number {
+    return this.#current?.version ?? 0;
+  }
+
+  /**
+   * Waits in the paused queue for the single-flight refresh. Settles early with
+   * axios's own errors when the request is aborted or its timeout passes while held.
+   */
+  hold(config: InternalAxiosRequestConfig | undefined): Promise<CachedToken> {
+    const coolDown = this.#coolDown;
+    if (coolDown !== undefined && this.#now() < coolDown.until && this.#inflight === undefined) {
+      return Promise.reject(coolDown.error);
+    }
+    const flight = this.#startRefresh(false);
+    this.#queue.pause();
+    const heldAt = this.#now();
+    const abort = config === undefined ? undefined : watchHeldRequest(config);
+    const task = this.#queue.add(() => flight, abort === undefined ? {} : { signal: abort.signal });
+    if (abort === undefined) return task;
+    return task.then(
+      (token) => {
+        abort.cleanup();
+        // The time spent held counts against the request's own timeout.
+        if (config !== undefined && config.timeout !== undefined && config.timeout > 0) {
+          config.timeout = Math.max(1, config.timeout - (this.#now() - heldAt));
+        }
+        return token;
+      },
+      (error: unknown) => {
+        abort.cleanup();
+        throw error;
+      },
+    );
+  }
+
+  /** Marks token `version` as refused by the server, so the next request holds and refreshes. */
+  invalidate(version: number): void {
+    const token = this.#current;
+    if (token !== undefined && token.version === version) token.invalidated = true;
+  }
+
+  /** A valid token set, fetched when needed (the same rules as a request). */
+  async getToken(): Promise<TokenSet> {
+    return (this.usable() ?? (await this.hold(undefined))).tokenSet;
+  }
+
+  /** A new token set whatever the state of the current one (joins a refresh already running). */
+  async refresh(): Promise<TokenSet> {
+    return (await this.#startRefresh(true)).tokenSet;
+  }
+
+  recordReplay(): void {
+    this.#stats.replays += 1;
+  }
+
+  stats(): AuthStats {
+    return { ...this.#stats, held: this.#queue.size };
+  }
+
+  /** RFC 7009: revokes the refresh token and the access token held, then forgets the token set. */
+  async revoke(): Promise<RevocationResult> {
+    const url = this.#options.revocationUrl;
+    if (url === undefined) throw new OAuthQueueError(ErrorCodes.INVALID_OPTION, 'handle.revoke() needs the revocationUrl option');
+    if (this.#inflight !== undefined) await this.#inflight.catch(noop);
+    const accessToken = this.#current?.tokenSet.accessToken;
+    const refreshToken = this.#refreshToken;
+    await this.#forget();
+    const result: RevocationResult = { refreshToken: 'none', accessToken: 'none' };
+    // The refresh token first: many servers revoke the access tokens of a grant with it.
+    if (refreshToken !== undefined) result.refreshToken = await this.#revokeOne(url, refreshToken, 'refresh_token');
+    if (accessToken !== undefined) result.accessToken = await this.#revokeOne(url, accessToken, 'access_token');
+    return result;
+  }
+
+  /** GETs the token info endpoint with the current token and returns its parsed body. */
+  async tokenInfo(): Promise<unknown> {
+    const url = this.#options.tokenInfoUrl;
+    if (url === undefined) throw new OAuthQueueError(ErrorCodes.INVALID_OPTION, 'handle.tokenInfo() needs the tokenInfoUrl option');
+    const tokenSet = await this.getToken();
+    return this.#endpoint.tokenInfo(url, tokenSet.accessToken);
+  }
+
+  /** Stops every timer; a refresh waiting on one rejects, so nothing held hangs. */
+  detach(): void {
+    this.#detached = true;
+    for (const entry of this.#timers) {
+      clearTimeout(entry.timer);
+      entry.reject(new OAuthQueueError(ErrorCodes.DETACHED, 'axios-oauth-queue was detached while a token request waited to be retried'));
+    }
+    this.#timers.clear();
+    this.#queue.start();
+  }
+
+  async #revokeOne(url: string, token: string, hint: 'access_token' | 'refresh_token'): Promise<'revoked' | 'unsupported'> {
+    try {
+      await this.#endpoint.revokeToken(url, token, hint);
+      return 'revoked';
+    } catch (error) {
+      // Servers that cannot revoke self-contained (JWT) access tokens say so; that is an answer, not a failure.
+      if (error instanceof OAuthError && error.code === 'unsupported_token_type') return 'unsupported';
+      throw error;
+    }
+  }
+
+  #refreshInBackground(now: number, token: CachedToken): void {
+    if (this.#inflight !== undefined || now < this.#backgroundRetryAt || this.#detached) return;
+    this.#startRefresh(false).catch(() => {
+      // The token still works: serve it, and try again after a pause instead of on every request.
+      const later = this.#now();
+      this.#backgroundRetryAt = later + Math.min(this.#options.retry.maxDelay, Math.max(0, (token.expiresAt - later) / 2));
+    });
+  }
+
+  #startRefresh(force: boolean): Promise<CachedToken> {
+    if (this.#inflight === undefined) {
+      this.#inflight = this.#runRefresh(force).finally(() => {
+        this.#inflight = undefined;
+        this.#queue.start();
+      });
+    }
+    return this.#inflight;
+  }
+
+  async #runRefresh(force: boolean): Promise<CachedToken> {
+    try {
+      if (!force) {
+        const shared = await this.#readStore();
+        if (shared !== undefined) return shared;
+      }
+      const answer = await this.#fetchToken();
+      const token = this.#accept(answer);
+      this.#coolDown = undefined;
+      this.#backgroundRetryAt = 0;
+      await this.#writeStore(token);
+      return token;
+    } catch (error) {
+      this.#stats.failures += 1;
+      const failure = error instanceof Error ? error : new OAuthQueueError(ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE, 'token request failed');
+      if (!isTransientError(failure) && !(failure instanceof OAuthQueueError && failure.code === ErrorCodes.DETACHED)) {
+        // A terminal answer: do not turn the next N requests into N token requests.
+        this.#coolDown = { until: this.#now() + this.#options.failureCoolDownMs, error: failure };
+        if (failure instanceof OAuthError) await this.#forget();
+      }
+      this.#log('warn', `token refresh failed: ${failure.message}`);
+      this.#options.events.onRefreshError?.(failure);
+      throw failure;
+    }
+  }
+
+  /** Chooses the grant: the refresh token when one is held, falling back to the original grant when it is refused. */
+  async #fetchToken(): Promise<TokenEndpointAnswer> {
+    const { grant, scope } = this.#options;
+    const refreshToken = this.#refreshToken;
+    if (refreshToken !== undefined) {
+      try {
+        return await this.#withRetries(refreshParameters(refreshToken, scope));
+      } catch (error) {
+        if (!(error instanceof OAuthError && error.code === 'invalid_grant')) throw error;
+        // Spent, revoked or expired: it must never be presented again.
+        if (this.#refreshToken === refreshToken) this.#refreshToken = undefined;
+        if (!canRerun(grant)) throw error;
+        this.#log('debug', `refresh token refused (invalid_grant); running the ${grant.type} grant again`);
+      }
+    }
+    if (grant.type === 'refresh_token') {
+      throw new OAuthQueueError(ErrorCodes.GRANT_SPENT, 'no refresh token is left to renew the token (the server refused the last one); start a new grant');
+    }
+    if (grant.type === 'authorization_code') {
+      if (this.#codeSpent) {
+        throw new OAuthQueueError(ErrorCodes.GRANT_SPENT, 'the authorization code was already exchanged and no refresh token is held; send the user through authorization again');
+      }
+      // Exactly once, even if this attempt fails: a code presented twice revokes its tokens (RFC 6749 §4.1.2).
+      this.#codeSpent = true;
+      return this.#sendOnce(grantParameters(grant, scope));
+    }
+    return this.#withRetries(grantParameters(grant, scope));
+  }
+
+  /** Transient failures are retried with jittered exponential backoff that honours Retry-After. */
+  async #withRetries(parameters: Record<string, string>): Promise<TokenEndpointAnswer> {
+    const { limit } = this.#options.retry;
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await this.#sendOnce(parameters);
+      } catch (error) {
+        if (this.#detached || attempt >= limit || !isTransientError(error)) throw error;
+        const delay = this.#backoff(attempt, (error as { retryAfterMs?: number }).retryAfterMs);
+        if (delay === undefined) throw error;
+        this.#log('debug', `token request failed (${(error as Error).message}); retry ${attempt + 1} of ${limit} in ${Math.round(delay)} ms`);
+        await this.#sleep(delay);
+      }
+    }
+  }
+
+  async #sendOnce(parameters: Record<string, string>): Promise<TokenEndpointAnswer> {
+    this.#stats.tokenRequests += 1;
+    this.#stats.tokenRequestsInFlight += 1;
+    try {
+      return await this.#endpoint.requestToken(parameters);
+    } finally {
+      this.#stats.tokenRequestsInFlight -= 1;
+    }
+  }
+
+  #backoff(attempt: number, retryAfterMs: number | undefined): number | undefined {
+    const { baseDelay, maxDelay } = this.#options.retry;
+    const ceiling = Math.min(maxDelay, baseDelay * 2 ** attempt);
+    const jittered = ceiling / 2 + Math.random() * (ceiling / 2);
+    if (retryAfterMs === undefined) return jittered;
+    // The server named its time; waiting longer than maxDelay would hold requests too long, so give up instead.
+    return retryAfterMs > maxDelay ? undefined : Math.max(retryAfterMs, jittered);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.#timers.delete(entry);
+          resolve();
+        }, ms),
+        reject,
+      };
+      entry.timer.unref();
+      this.#timers.add(entry);
+    });
+  }
+
+  /** Normalises an answer into the new current token (a bad answer throws and leaves the current token alone). */
+  #accept(answer: TokenEndpointAnswer): CachedToken {
+    const tokenSet = normaliseTokenResponse(answer.body, {
+      receivedAt: answer.receivedAt,
+      clockOffset: answer.clockOffset,
+      defaultExpiresIn: this.#options.defaultExpiresIn,
+    });
+    // A rotated refresh token replaces the old one at once; without a new one the old stays valid (RFC 6749 §6).
+    if (tokenSet.refreshToken !== undefined) this.#refreshToken = tokenSet.refreshToken;
+    else if (this.#refreshToken !== undefined) tokenSet.refreshToken = this.#refreshToken;
+    return this.#install({ tokenSet, receivedAt: answer.receivedAt });
+  }
+
+  #install(stored: StoredTokenSet): CachedToken {
+    const { tokenSet, receivedAt } = stored;
+    const expiresAt = tokenSet.expiresAt ?? Number.POSITIVE_INFINITY;
+    const refreshAt =
+      tokenSet.expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - effectiveRefreshWindow(this.#options.refreshWindowMs, receivedAt, expiresAt);
+    this.#version += 1;
+    const token: CachedToken = {
+      tokenSet,
+      version: this.#version,
+      receivedAt,
+      refreshAt,
+      expiresAt,
+      authorization: `Bearer ${tokenSet.accessToken}`,
+      invalidated: false,
+    };
+    this.#current = token;
+    this.#stats.refreshes += 1;
+    this.#log('debug', `new token set (version ${token.version}${tokenSet.expiresAt === undefined ? ', no known expiry' : `, expires in ${Math.round((expiresAt - this.#now()) / 1000)} s`})`);
+    this.#options.events.onToken?.(tokenSet);
+    return token;
+  }
+
+  /** A token set another holder of the store wrote, if it is newer than ours and still fresh enough to use. */
+  async #readStore(): Promise<CachedToken | undefined> {
+    let stored: StoredTokenSet | undefined;
+    try {
+      stored = await this.#options.store.get(this.#options.storeKey);
+    } catch (error) {
+      this.#log('warn', `token store read failed, fetching a token instead: ${describeStoreError(error)}`);
+      return undefined;
+    }
+    if (stored === undefined || stored.tokenSet.accessToken === this.#current?.tokenSet.accessToken) return undefined;
+    const expiresAt = stored.tokenSet.expiresAt;
+    if (expiresAt !== undefined && this.#now() >= expiresAt) return undefined;
+    if (stored.tokenSet.refreshToken !== undefined) this.#refreshToken = stored.tokenSet.refreshToken;
+    return this.#install(stored);
+  }
+
+  async #writeStore(token: CachedToken): Promise<void> {
+    const ttl = Number.isFinite(token.expiresAt) && token.tokenSet.refreshToken === undefined ? Math.max(1, token.expiresAt - this.#now()) : undefined;
+    try {
+      await this.#options.store.set(this.#options.storeKey, { tokenSet: token.tokenSet, receivedAt: token.receivedAt }, ttl);
+    } catch (error) {
+      this.#log('warn', `token store write failed; the token is kept in this process: ${describeStoreError(error)}`);
+    }
+  }
+
+  async #forget(): Promise<void> {
+    this.#current = undefined;
+    this.#refreshToken = undefined;
+    try {
+      await this.#options.store.delete(this.#options.storeKey);
+    } catch (error) {
+      this.#log('warn', `token store delete failed: ${describeStoreError(error)}`);
+    }
+  }
+
+  #secrets(): readonly (string | undefined)[] {
+    const { grant, endpoint } = this.#options;
+    return [
+      endpoint.clientSecret,
+      grant.type === 'password' ? grant.password : undefined,
+      grant.type === 'refresh_token' ? grant.refreshToken : undefined,
+      grant.type === 'authorization_code' ? grant.code : undefined,
+      grant.type === 'authorization_code' ? grant.codeVerifier : undefined,
+      this.#refreshToken,
+      this.#current?.tokenSet.accessToken,
+    ];
+  }
+
+  #log(level: 'debug' | 'warn', message: string): void {
+    const sink = this.#options.logger[level];
+    if (sink === undefined) return;
+    sink(`axios-oauth-queue: ${message}`);
+  }
+}
+
+/** Store errors can come from any client library; keep only their class and code. */
+function describeStoreError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}${'code' in error && typeof error.code === 'string' ? ` ${error.code}` : ''}`;
+  return 'unknown error';
+}
+
+interface HeldWatch {
+  signal: AbortSignal;
+  cleanup: () => void;
+}
+
+/**
+ * An AbortSignal that fires when the caller aborts (signal or cancelToken) or the
+ * request's own timeout passes while it is held; its reason is the error axios
+ * itself would have thrown, so callers see the errors they already handle.
+ */
+function watchHeldRequest(config: InternalAxiosRequestConfig): HeldWatch | undefined {
+  const { signal, cancelToken } = config;
+  const timeout = config.timeout ?? 0;
+  if (signal === undefined && cancelToken === undefined && !(timeout > 0)) return undefined;
+  const controller = new AbortController();
+  const cleanups: (() => void)[] = [];
+  const cancel = (): void => {
+    controller.abort(new axios.CanceledError(undefined, config));
+  };
+  if (signal !== undefined) {
+    if (signal.aborted) cancel();
+    else if (typeof signal.addEventListener === 'function') {
+      signal.addEventListener('abort', cancel);
+      cleanups.push(() => signal.removeEventListener?.('abort', cancel));
+    }
+  }
+  if (cancelToken !== undefined) {
+    const onCancel = (reason: unknown): void => {
+      controller.abort(reason ?? new axios.CanceledError(undefined, config));
+    };
+    if (cancelToken.reason !== undefined) onCancel(cancelToken.reason);
+    else {
+      cancelToken.subscribe(onCancel);
+      cleanups.push(() => cancelToken.unsubscribe(onCancel));
+    }
+  }
+  if (timeout > 0) {
+    const timer = setTimeout(() => {
+      const clarify = config.transitional?.clarifyTimeoutError === true;
+      const message = config.timeoutErrorMessage ?? `timeout of ${timeout}ms exceeded`;
+      controller.abort(new axios.AxiosError(message, clarify ? axios.AxiosError.ETIMEDOUT : axios.AxiosError.ECONNABORTED, config));
+    }, timeout);
+    timer.unref();
+    cleanups.push(() => clearTimeout(timer));
+  }
+  return {
+    signal: controller.signal,
+    cleanup: () => {
+      for (const cleanup of cleanups) cleanup();
+    },
+  };
+}

@@ -1,0 +1,177 @@
+// Turns a token endpoint's JSON answer into a TokenSet and tells, for a clock
+// reading, whether a token set is fresh, stale or expired (design.md, "Expiry").
+
+import { ErrorCodes, TokenEndpointError } from './errors.js';
+
+/** A token response as the wire carries it (RFC 6749 §5.1, plus `created_at` from Doorkeeper servers). */
+export interface TokenResponseBody {
+  access_token?: unknown;
+  token_type?: unknown;
+  expires_in?: unknown;
+  refresh_token?: unknown;
+  scope?: unknown;
+  created_at?: unknown;
+  error?: unknown;
+  error_description?: unknown;
+  [name: string]: unknown;
+}
+
+/** The token set the package holds, camel-cased and normalised. */
+export interface TokenSet {
+  /** The access token, sent as `Authorization: Bearer <accessToken>`. */
+  accessToken: string;
+  /** Always `Bearer`, whatever case the server used. */
+  tokenType: 'Bearer';
+  /** When the access token expires, in epoch milliseconds of the local clock; absent when unknown. */
+  expiresAt?: number;
+  /** The refresh token, when the server issued one. */
+  refreshToken?: string;
+  /** The scope the server granted, when it said. */
+  scope?: string;
+  /** The parsed token response as received. */
+  raw: TokenResponseBody;
+}
+
+export type TokenState = 'fresh' | 'stale' | 'expired';
+
+/** No server issues tokens for longer than ten years; a bigger `expires_in` is a broken answer. */
+const MAX_EXPIRES_IN_SECONDS = 10 * 365 * 24 * 3600;
+
+export interface NormaliseContext {
+  /** Local clock reading when the answer arrived, epoch ms. */
+  receivedAt: number;
+  /** Server clock minus local clock, ms (from the answer's `Date` header); 0 when unknown. */
+  clockOffset?: number;
+  /** Lifetime to assume when the answer gives none, seconds. */
+  defaultExpiresIn?: number | undefined;
+}
+
+/** Validates a token response and builds its TokenSet, or throws a TokenEndpointError naming what is wrong. */
+export function normaliseTokenResponse(body: unknown, context: NormaliseContext): TokenSet {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    throw invalid('the token response is not a JSON object');
+  }
+  const response = body as TokenResponseBody;
+  if (typeof response.access_token !== 'string' || response.access_token.length === 0) {
+    throw invalid(
+      response.access_token === undefined
+        ? 'the token response has no access_token'
+        : 'the token response has an access_token that is not a non-empty string',
+    );
+  }
+  if (response.token_type !== undefined && (typeof response.token_type !== 'string' || response.token_type.toLowerCase() !== 'bearer')) {
+    throw invalid('the token response has a token_type other than Bearer, which this package cannot send');
+  }
+  const offset = context.clockOffset ?? 0;
+  const expiresAt = computeExpiresAt(response, context.receivedAt, offset, context.defaultExpiresIn);
+  const tokenSet: TokenSet = { accessToken: response.access_token, tokenType: 'Bearer', raw: response };
+  if (expiresAt !== undefined) tokenSet.expiresAt = expiresAt;
+  if (typeof response.refresh_token === 'string' && response.refresh_token.length > 0) tokenSet.refreshToken = response.refresh_token;
+  if (typeof response.scope === 'string') tokenSet.scope = response.scope;
+  return tokenSet;
+}
+
+/**
+ * The earliest of `(created_at ?? receivedAt) + expires_in` and the JWT `exp`,
+ * both moved from the server's clock to ours; `defaultExpiresIn` when neither exists.
+ */
+function computeExpiresAt(
+  response: TokenResponseBody,
+  receivedAt: number,
+  clockOffset: number,
+  defaultExpiresIn: number | undefined,
+): number | undefined {
+  const candidates: number[] = [];
+  const expiresIn = parseExpiresIn(response.expires_in);
+  if (expiresIn !== undefined) {
+    let issuedAt = receivedAt;
+    const createdAt = parseNumber(response.created_at);
+    if (createdAt !== undefined) {
+      // created_at is the server's clock; never later than when we received the answer.
+      issuedAt = Math.min(createdAt * 1000 - clockOffset, receivedAt);
+    }
+    candidates.push(issuedAt + expiresIn * 1000);
+  }
+  const exp = readJwtExpiry(response.access_token as string);
+  if (exp !== undefined) candidates.push(exp * 1000 - clockOffset);
+  if (candidates.length > 0) return Math.min(...candidates);
+  if (defaultExpiresIn !== undefined) return receivedAt + defaultExpiresIn * 1000;
+  return undefined;
+}
+
+function parseExpiresIn(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  const seconds = parseNumber(value);
+  if (seconds === undefined) throw invalid('the token response has an expires_in that is not a number');
+  if (seconds <= 0) throw invalid('the token response has an expires_in that is zero or negative');
+  if (seconds > MAX_EXPIRES_IN_SECONDS) throw invalid('the token response has an expires_in longer than ten years');
+  return seconds;
+}
+
+function parseNumber(value: unknown): number | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))) return Number(value);
+  return undefined;
+}
+
+/**
+ * Reads the `exp` claim of an access token that is a JWT (decoded, not verified:
+ * the token is for the API, we only want to know when it stops working).
+ * Returns undefined for opaque tokens; throws for a token that claims to be a JWT
+ * (its header decodes with an `alg`) but whose claims cannot be read.
+ */
+export function readJwtExpiry(token: string): number | undefined {
+  const parts = token.split('.');
+  if (parts.length !== 3) return undefined;
+  const header = decodeSegment(parts[0] as string);
+  if (header === undefined || typeof header !== 'object' || header === null || !('alg' in header)) return undefined;
+  const claims = decodeSegment(parts[1] as string);
+  if (claims === undefined || typeof claims !== 'object' || claims === null || Array.isArray(claims)) {
+    throw invalid('the access token looks like a JWT but its claims cannot be decoded');
+  }
+  const exp = (claims as { exp?: unknown }).exp;
+  if (exp === undefined) return undefined;
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw invalid('the access token is a JWT whose exp claim is not a number');
+  return exp;
+}
+
+function decodeSegment(segment: string): unknown {
+  if (!/^[A-Za-z0-9_-]+={0,2}$/.test(segment)) return undefined;
+  try {
+    return JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * How long before `expiresAt` a background refresh starts: `refreshWindow`,
+ * but never more than half the token's lifetime (a 60 s window on a 90 s token
+ * would otherwise refresh after 30 s, and on a 30 s token at once).
+ */
+export function effectiveRefreshWindow(refreshWindowMs: number, receivedAt: number, expiresAt: number): number {
+  const lifetime = expiresAt - receivedAt;
+  return Math.max(0, Math.min(refreshWindowMs, lifetime / 2));
+}
+
+/** fresh: use it; stale: use it and refresh in the background; expired: hold requests and refresh. */
+export function tokenState(now: number, expiresAt: number | undefined, refreshAt: number): TokenState {
+  if (expiresAt === undefined) return 'fresh';
+  if (now >= expiresAt) return 'expired';
+  return now >= refreshAt ? 'stale' : 'fresh';
+}
+
+/** Server clock minus local clock from an HTTP `Date` header, or 0 when absent, unreadable or within a few seconds. */
+export function clockOffsetFromDate(dateHeader: unknown, receivedAt: number): number {
+  if (typeof dateHeader !== 'string') return 0;
+  const serverTime = Date.parse(dateHeader);
+  if (Number.isNaN(serverTime)) return 0;
+  const offset = serverTime - receivedAt;
+  // The Date header has one-second resolution and the answer took time to arrive:
+  // only a skew well past that is a skew.
+  return Math.abs(offset) < 5000 ? 0 : offset;
+}
+
+function invalid(message: string): TokenEndpointError {
+  return new TokenEndpointError(`Token endpoint answer rejected: ${message}`, { code: ErrorCodes.TOKEN_RESPONSE_INVALID });
+}

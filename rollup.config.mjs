@@ -1,0 +1,26 @@
+// Builds dist/: an ES module build (p-queue stays an import), a CommonJS build
+// (p-queue 9 is ESM-only, so it is bundled in), and bundled type declarations.
+import typescript from '@rollup/plugin-typescript';
+import { nodeResolve } from '@rollup/plugin-node-resolve';
+import commonjs from '@rollup/plugin-commonjs';
+import { dts } from 'rollup-plugin-dts';
+
+const nodeBuiltins = (id) => id.startsWith('node:');
+const peers = (id) => id === 'axios' || id.startsWith('axios/');
+
+export default [
+  {
+    input: 'lib/index.ts',
+    output: { file: 'dist/index.mjs', format: 'es', sourcemap: false },
+    external: (id) => nodeBuiltins(id) || peers(id) || id === 'p-queue',
+    plugins: [typescript({ tsconfig: './tsconfig.build.json' })],
+  },
+  {
+    input: 'lib/index.ts',
+    output: { file: 'dist/index.cjs', format: 'cjs', sourcemap: false, exports: 'named', interop: 'auto' },
+    external: (id) => nodeBuiltins(id) || peers(id),
+    plugins: [nodeResolve({ exportConditions: ['node', 'import', 'default'] }), commonjs(), typescript({ tsconfig: './tsconfig.build.json' })],
+  },
+  { input: 'lib/index.ts', output: { file: 'dist/index.d.mts', format: 'es' }, external: peers, plugins: [dts({ tsconfig: './tsconfig.build.json' })] },
+  { input: 'lib/index.ts', output: { file: 'dist/index.d.cts', format: 'es' }, external: peers, plugins: [dts({ tsconfig: './tsconfig.build.json' })] },
+];
