@@ -143,7 +143,8 @@ export class ConfigurationError extends OAuthQueueError {
   readonly option: string;
 
   constructor(option: string, expected: string) {
-    super(ErrorCodes.INVALID_OPTION, `axios-oauth-queue: option "${option}" ${expected}`);
+    // The cause says what kind of value was refused, never the value itself (it may be a secret).
+    super(ErrorCodes.INVALID_OPTION, `axios-oauth-queue: option "${option}" ${expected}`, { cause: new TypeError(`invalid value for ${option}`) });
     this.option = option;
   }
 }

@@ -173,5 +173,6 @@ export function clockOffsetFromDate(dateHeader: unknown, receivedAt: number): nu
 }
 
 function invalid(message: string): TokenEndpointError {
-  return new TokenEndpointError(`Token endpoint answer rejected: ${message}`, { code: ErrorCodes.TOKEN_RESPONSE_INVALID });
+  // Every error carries a cause (design.md); here the cause is the rule the answer broke, never the answer itself.
+  return new TokenEndpointError(`Token endpoint answer rejected: ${message}`, { code: ErrorCodes.TOKEN_RESPONSE_INVALID, cause: new Error(message) });
 }
