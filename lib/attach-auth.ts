@@ -62,6 +62,8 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     }
   };
   const composedHooks = new WeakSet<object>();
+  /** When each request was first sent and its timeout then, so that a replay cannot restart the clock. */
+  const timeBudgets = new WeakMap<AuthAttempt, { startedAt: number; timeout: number }>();
 
   const attach = (config: InternalAxiosRequestConfig, token: CachedToken, attempt: AuthAttempt): InternalAxiosRequestConfig => {
     config.headers.set('Authorization', token.authorization);
@@ -86,6 +88,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     if (attempt === undefined || attempt.owner !== owner) {
       attempt = new AuthAttempt(owner);
       config.authAttempt = attempt;
+      if (config.timeout !== undefined && config.timeout > 0) timeBudgets.set(attempt, { startedAt: performance.now(), timeout: config.timeout });
     }
     const token = manager.usable();
     if (token !== undefined) return attach(config, token, attempt);
@@ -106,6 +109,16 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     if (isStream(config.data)) {
       error.message += ' (not replayed by axios-oauth-queue: the request body is a stream and cannot be sent twice)';
       return Promise.reject(redactAxiosError(error));
+    }
+    // The replay spends what is left of the request's own timeout, not a new one (promise 1 of the design).
+    const budget = timeBudgets.get(attempt);
+    if (budget !== undefined) {
+      const left = budget.timeout - (performance.now() - budget.startedAt);
+      if (left < 1) {
+        error.message += ' (not replayed by axios-oauth-queue: the request timeout has already passed)';
+        return Promise.reject(redactAxiosError(error));
+      }
+      config.timeout = Math.ceil(left);
     }
     attempt.replayed = true;
     // Token-version rule: only a 401 for the token held now invalidates it; a late

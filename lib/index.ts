@@ -7,6 +7,7 @@ export type { MvmntPresetOptions, MovemintPresetOptions, MovemintAuthorizeOption
 export { authorizeUrl, createPkce, type AuthorizeUrlOptions, type Pkce } from './authorization-code.js';
 export { OAuthQueueError, OAuthError, TokenEndpointError, ConfigurationError, ErrorCodes, type ErrorCode } from './errors.js';
 export { MemoryTokenStore } from './stores/memory-token-store.js';
+export { RedisTokenStore, TokenStoreUnavailableError, type RedisTokenStoreOptions, type RedisClientLike } from './stores/redis-token-store.js';
 export type { TokenStore, StoredTokenSet, TokenStoreLock } from './stores/token-store.js';
 export type { TokenSet, TokenResponseBody } from './token-set.js';
 export type { AuthStats, RevocationResult } from './token-manager.js';

@@ -13,7 +13,14 @@ export function redactAxiosError<T extends AxiosError>(error: T): T {
   }
   hide(error, 'request');
   if (error.response !== undefined) hide(error.response, 'request');
+  // A stream body (or a stream response) links back to the raw request, whose headers hold the token.
+  if (error.config !== undefined && isPipeable(error.config.data)) hide(error.config, 'data');
+  if (error.response !== undefined && isPipeable(error.response.data)) hide(error.response, 'data');
   return error;
+}
+
+function isPipeable(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && typeof (value as { pipe?: unknown }).pipe === 'function';
 }
 
 /** Keeps the property readable but out of util.inspect, JSON.stringify and Object.keys. */

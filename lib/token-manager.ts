@@ -5,8 +5,9 @@
 
 import PQueue from 'p-queue';
 import axios, { type InternalAxiosRequestConfig } from 'axios';
-import { ErrorCodes, OAuthError, OAuthQueueError, isTransientError } from './errors.js';
+import { ErrorCodes, OAuthError, OAuthQueueError, isTransientError, redactSecrets } from './errors.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
+import { ClusterRefresh, hasLock } from './cluster-refresh.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import type { StoredTokenSet } from './stores/token-store.js';
 import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
@@ -67,6 +68,8 @@ export class TokenManager {
   #coolDown: { until: number; error: Error } | undefined;
   #backgroundRetryAt = 0;
   #detached = false;
+  /** Single flight across processes, when the store has a lock (RedisTokenStore). */
+  readonly #cluster: ClusterRefresh | undefined;
   readonly #stats: Omit<AuthStats, 'held'> = { tokenRequests: 0, refreshes: 0, replays: 0, failures: 0, tokenRequestsInFlight: 0 };
 
   constructor(options: ResolvedOptions) {
@@ -74,6 +77,20 @@ export class TokenManager {
     this.#now = options.now;
     this.#endpoint = new TokenEndpoint(options.endpoint, options.now, () => this.#secrets());
     if (options.grant.type === 'refresh_token') this.#refreshToken = options.grant.refreshToken;
+    const { store } = options;
+    this.#cluster = hasLock(store)
+      ? new ClusterRefresh({
+          store,
+          key: options.storeKey,
+          tokenTimeoutMs: options.endpoint.timeout,
+          log: (level, message) => this.#log(level, message),
+          adopt: (stored) => this.#adopt(stored),
+          fetch: async () => this.#accept(await this.#fetchToken()),
+          ttlOf: (token) => this.#storeTtl(token),
+          isDetached: () => this.#detached,
+          bounded: (call) => this.#bounded(call),
+        })
+      : undefined;
   }
 
   /** The current token when it may be sent now; starts a background refresh when it is stale. The hot path. */
@@ -103,7 +120,8 @@ export class TokenManager {
     }
     const flight = this.#startRefresh(false);
     this.#queue.pause();
-    const heldAt = this.#now();
+    // Timeouts run on real time, whatever the injected clock says.
+    const heldAt = performance.now();
     const abort = config === undefined ? undefined : watchHeldRequest(config);
     const task = this.#queue.add(() => flight, abort === undefined ? {} : { signal: abort.signal });
     if (abort === undefined) return task;
@@ -112,7 +130,7 @@ export class TokenManager {
         abort.cleanup();
         // The time spent held counts against the request's own timeout.
         if (config !== undefined && config.timeout !== undefined && config.timeout > 0) {
-          config.timeout = Math.max(1, config.timeout - (this.#now() - heldAt));
+          config.timeout = Math.max(1, Math.round(config.timeout - (performance.now() - heldAt)));
         }
         return token;
       },
@@ -207,12 +225,20 @@ export class TokenManager {
         this.#inflight = undefined;
         this.#queue.start();
       });
+      // Every waiter may have gone (aborted, timed out): the failure must not become an unhandled rejection.
+      this.#inflight.catch(noop);
     }
     return this.#inflight;
   }
 
   async #runRefresh(force: boolean): Promise<CachedToken> {
     try {
+      if (this.#cluster !== undefined) {
+        const token = await this.#cluster.refresh(force);
+        this.#coolDown = undefined;
+        this.#backgroundRetryAt = 0;
+        return token;
+      }
       if (!force) {
         const shared = await this.#readStore();
         if (shared !== undefined) return shared;
@@ -354,22 +380,32 @@ export class TokenManager {
   async #readStore(): Promise<CachedToken | undefined> {
     let stored: StoredTokenSet | undefined;
     try {
-      stored = await this.#options.store.get(this.#options.storeKey);
+      stored = await this.#bounded(this.#options.store.get(this.#options.storeKey));
     } catch (error) {
       this.#log('warn', `token store read failed, fetching a token instead: ${describeStoreError(error)}`);
       return undefined;
     }
-    if (stored === undefined || stored.tokenSet.accessToken === this.#current?.tokenSet.accessToken) return undefined;
+    return stored === undefined ? undefined : this.#adopt(stored);
+  }
+
+  /** Installs a stored token set unless it is the one held now (a 401 may have refused it) or it has expired. */
+  #adopt(stored: StoredTokenSet): CachedToken | undefined {
+    if (stored.tokenSet.accessToken === this.#current?.tokenSet.accessToken) return undefined;
     const expiresAt = stored.tokenSet.expiresAt;
     if (expiresAt !== undefined && this.#now() >= expiresAt) return undefined;
     if (stored.tokenSet.refreshToken !== undefined) this.#refreshToken = stored.tokenSet.refreshToken;
     return this.#install(stored);
   }
 
+  /** A token set with a refresh token outlives its access token in the store; one without lives until it expires. */
+  #storeTtl(token: CachedToken): number | undefined {
+    return Number.isFinite(token.expiresAt) && token.tokenSet.refreshToken === undefined ? Math.max(1, token.expiresAt - this.#now()) : undefined;
+  }
+
   async #writeStore(token: CachedToken): Promise<void> {
-    const ttl = Number.isFinite(token.expiresAt) && token.tokenSet.refreshToken === undefined ? Math.max(1, token.expiresAt - this.#now()) : undefined;
+    const ttl = this.#storeTtl(token);
     try {
-      await this.#options.store.set(this.#options.storeKey, { tokenSet: token.tokenSet, receivedAt: token.receivedAt }, ttl);
+      await this.#bounded(this.#options.store.set(this.#options.storeKey, { tokenSet: token.tokenSet, receivedAt: token.receivedAt }, ttl));
     } catch (error) {
       this.#log('warn', `token store write failed; the token is kept in this process: ${describeStoreError(error)}`);
     }
@@ -379,10 +415,24 @@ export class TokenManager {
     this.#current = undefined;
     this.#refreshToken = undefined;
     try {
-      await this.#options.store.delete(this.#options.storeKey);
+      await this.#bounded(this.#options.store.delete(this.#options.storeKey));
     } catch (error) {
       this.#log('warn', `token store delete failed: ${describeStoreError(error)}`);
     }
+  }
+
+  /**
+   * A store call that fails after tokenRequest.timeout instead of holding requests forever:
+   * a store that never answers must not turn into a queue that never resumes (promise 1).
+   */
+  #bounded<T>(call: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = this.#options.endpoint.timeout;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => reject(new OAuthQueueError('ETIMEDOUT', `the token store did not answer within ${limit} ms`)), limit);
+      timer.unref();
+    });
+    return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
   }
 
   #secrets(): readonly (string | undefined)[] {
@@ -401,7 +451,8 @@ export class TokenManager {
   #log(level: 'debug' | 'warn', message: string): void {
     const sink = this.#options.logger[level];
     if (sink === undefined) return;
-    sink(`axios-oauth-queue: ${message}`);
+    // Messages are built from scrubbed errors already; scrubbing again guards against a slip.
+    sink(`axios-oauth-queue: ${redactSecrets(message, this.#secrets())}`);
   }
 }
 

@@ -1,0 +1,302 @@
+// A TokenStore in Redis, so that many processes share one token set and one
+// token request (the lock of TokenStore.acquire). Works with the client the
+// application already has, ioredis or node-redis, told apart by duck typing:
+// the package never imports either.
+
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { ConfigurationError } from '../errors.js';
+import type { StoredTokenSet, TokenStore, TokenStoreLock } from './token-store.js';
+
+/**
+ * The commands the store needs from a Redis client. An ioredis `Redis` (or `Cluster`)
+ * and a connected node-redis v4/v5 client (`createClient()`) both fit.
+ */
+export interface RedisClientLike {
+  get(key: string): Promise<unknown>;
+  set(...args: never[]): Promise<unknown>;
+  del(...args: never[]): Promise<unknown>;
+  eval(...args: never[]): Promise<unknown>;
+}
+
+/** The options of `new RedisTokenStore(options)`. */
+export interface RedisTokenStoreOptions {
+  /**
+   * A Redis client: ioredis (`new Redis(url)`) or node-redis (`createClient({ url })`, connected).
+   * Give node-redis an `error` listener: without one it throws when the connection drops.
+   */
+  client: RedisClientLike;
+  /** Prepended to every key the store writes. Default `'axios-oauth-queue:'`; e.g. `'billing:tokens:'`. */
+  prefix?: string;
+  /**
+   * Encrypts token sets at rest with AES-256-GCM: a 32-byte key (Buffer, Uint8Array), or a
+   * passphrase string from which a key is derived (scrypt). Every process must use the same one.
+   * Values that do not decrypt with it are treated as absent. Default: none (JSON in clear).
+   */
+  encryptionKey?: string | Uint8Array;
+  /** Milliseconds between reads of a process that waits for another process's token request. Default 100. */
+  pollInterval?: number;
+  /**
+   * Milliseconds a Redis command may take before the store gives up on it and the process
+   * falls back to its own cache and token request. Default 500.
+   */
+  commandTimeout?: number;
+}
+
+/** Thrown by the store when Redis does not answer in time or is not connected; it names no key and no value. */
+export class TokenStoreUnavailableError extends Error {
+  override name = 'TokenStoreUnavailableError';
+  readonly code: string;
+
+  constructor(code: 'ETIMEDOUT' | 'ENOTCONNECTED', message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** The prefix token-identity.ts puts on every token key; the store's own prefix replaces it. */
+const IDENTITY_PREFIX = 'axios-oauth-queue:';
+const FORMAT_VERSION = 'v1';
+
+// Deletes or extends the lock only while it still holds our random value: a lock that
+// expired and was taken by another process is never released or extended by us.
+const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+const EXTEND_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+
+/** The two calling conventions, reduced to what the store sends. */
+interface RedisDialect {
+  isDisconnected(): boolean;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, ttlMs: number | undefined, onlyIfAbsent: boolean): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+  eval(script: string, key: string, args: string[]): Promise<unknown>;
+}
+
+/**
+ * Keeps token sets in Redis and offers the cross-process lock that makes one
+ * process fetch while the others wait for its token set.
+ *
+ * @example
+ * import { Redis } from 'ioredis';
+ * const store = new RedisTokenStore({ client: new Redis(process.env.REDIS_URL), encryptionKey: process.env.TOKEN_STORE_KEY });
+ * attachAuth(api, { tokenUrl, clientId, clientSecret, store });
+ */
+export class RedisTokenStore implements TokenStore {
+  /** How often a waiting process re-reads the store, ms. */
+  readonly pollInterval: number;
+  readonly #redis: RedisDialect;
+  readonly #prefix: string;
+  readonly #key: Buffer | undefined;
+  readonly #commandTimeout: number;
+
+  constructor(options: RedisTokenStoreOptions) {
+    if (options === null || typeof options !== 'object') throw new ConfigurationError('RedisTokenStore options', 'must be an object with a client');
+    this.#redis = dialectOf(options.client);
+    this.#prefix = options.prefix ?? IDENTITY_PREFIX;
+    if (typeof this.#prefix !== 'string') throw new ConfigurationError('RedisTokenStore prefix', 'must be a string');
+    this.pollInterval = positive(options.pollInterval, 'pollInterval') ?? 100;
+    this.#commandTimeout = positive(options.commandTimeout, 'commandTimeout') ?? 500;
+    this.#key = options.encryptionKey === undefined ? undefined : encryptionKeyOf(options.encryptionKey);
+  }
+
+  async get(key: string): Promise<StoredTokenSet | undefined> {
+    const redisKey = this.#redisKey(key);
+    const value = await this.#run(() => this.#redis.get(redisKey));
+    if (typeof value !== 'string') return undefined;
+    return this.#decode(redisKey, value);
+  }
+
+  async set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<void> {
+    const redisKey = this.#redisKey(key);
+    const ttl = ttlMs === undefined ? undefined : Math.max(1, Math.ceil(ttlMs));
+    await this.#run(() => this.#redis.set(redisKey, this.#encode(redisKey, value), ttl, false));
+  }
+
+  async delete(key: string): Promise<void> {
+    const redisKey = this.#redisKey(key);
+    await this.#run(() => this.#redis.del(redisKey));
+  }
+
+  /**
+   * Takes the lock on `key` (`SET NX PX` with a random value), or answers undefined when
+   * another process holds it. The lock is extended while held, so a long token request with
+   * retries keeps it; if this process dies it expires `ttlMs` later at most.
+   */
+  async acquire(key: string, ttlMs: number): Promise<TokenStoreLock | undefined> {
+    const lockKey = `${this.#redisKey(key)}:lock`;
+    const owner = randomBytes(16).toString('base64url');
+    const ttl = Math.max(1, Math.ceil(ttlMs));
+    const answer = await this.#run(() => this.#redis.set(lockKey, owner, ttl, true));
+    if (answer !== 'OK') return undefined;
+    const renewal = setInterval(() => {
+      this.#run(() => this.#redis.eval(EXTEND_SCRIPT, lockKey, [owner, String(ttl)])).catch(() => {
+        // Redis is away: the lock expires by itself, and the refresh goes on in this process.
+      });
+    }, Math.max(1, Math.floor(ttl / 3)));
+    renewal.unref();
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(renewal);
+        await this.#run(() => this.#redis.eval(RELEASE_SCRIPT, lockKey, [owner]));
+      },
+    };
+  }
+
+  #redisKey(key: string): string {
+    return this.#prefix + (key.startsWith(IDENTITY_PREFIX) ? key.slice(IDENTITY_PREFIX.length) : key);
+  }
+
+  /** Every command is bounded: a Redis that is away or slow must never hold a request for long. */
+  #run<T>(command: () => Promise<T>): Promise<T> {
+    if (this.#redis.isDisconnected()) {
+      return Promise.reject(new TokenStoreUnavailableError('ENOTCONNECTED', 'the Redis client is not connected'));
+    }
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const timer = setTimeout(() => {
+        // A busy event loop runs expired timers before it reads sockets: give an answer that is
+        // already waiting one turn of the loop, so a stall here is not taken for Redis being away.
+        setImmediate(() => {
+          if (settled) return;
+          settled = true;
+          reject(new TokenStoreUnavailableError('ETIMEDOUT', `Redis did not answer within ${this.#commandTimeout} ms`));
+        });
+      }, this.#commandTimeout);
+      timer.unref();
+      command().then(
+        (value) => {
+          clearTimeout(timer);
+          if (settled) return;
+          settled = true;
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          if (settled) return;
+          settled = true;
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #encode(redisKey: string, value: StoredTokenSet): string {
+    const json = JSON.stringify({ tokenSet: value.tokenSet, receivedAt: value.receivedAt });
+    if (this.#key === undefined) return json;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    // The key is authenticated too: a value copied under another key does not decrypt.
+    cipher.setAAD(Buffer.from(redisKey));
+    const sealed = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
+    return [FORMAT_VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), sealed.toString('base64url')].join('.');
+  }
+
+  #decode(redisKey: string, value: string): StoredTokenSet | undefined {
+    let json = value;
+    if (this.#key !== undefined) {
+      const [version, iv, tag, sealed] = value.split('.');
+      if (version !== FORMAT_VERSION || iv === undefined || tag === undefined || sealed === undefined) return undefined;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
+        decipher.setAAD(Buffer.from(redisKey));
+        decipher.setAuthTag(Buffer.from(tag, 'base64url'));
+        json = Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]).toString('utf8');
+      } catch {
+        // Another key, or tampered with: as if absent, so a new token set replaces it.
+        return undefined;
+      }
+    }
+    return parseStored(json);
+  }
+}
+
+function parseStored(json: string): StoredTokenSet | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const { tokenSet, receivedAt } = parsed as { tokenSet?: unknown; receivedAt?: unknown };
+  if (tokenSet === null || typeof tokenSet !== 'object' || typeof (tokenSet as { accessToken?: unknown }).accessToken !== 'string') return undefined;
+  if (typeof receivedAt !== 'number') return undefined;
+  return { tokenSet: tokenSet as StoredTokenSet['tokenSet'], receivedAt };
+}
+
+/** ioredis: `set(key, value, 'PX', ms, 'NX')`, `eval(script, numKeys, ...keysAndArgs)`, `status`. */
+interface IoRedisClient {
+  status: string;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, ...options: (string | number)[]): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+  eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
+}
+
+/** node-redis v4/v5: `set(key, value, { PX, NX })`, `eval(script, { keys, arguments })`, `isOpen`/`isReady`. */
+interface NodeRedisClient {
+  isOpen: boolean;
+  isReady: boolean;
+  get(key: string): Promise<unknown>;
+  set(key: string, value: string, options?: { PX?: number; NX?: boolean }): Promise<unknown>;
+  del(key: string): Promise<unknown>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
+}
+
+function dialectOf(client: unknown): RedisDialect {
+  if (client === null || typeof client !== 'object') throw new ConfigurationError('RedisTokenStore client', 'must be an ioredis or node-redis client');
+  const candidate = client as Partial<Record<'get' | 'set' | 'del' | 'eval', unknown>>;
+  if (typeof candidate.get !== 'function' || typeof candidate.set !== 'function' || typeof candidate.del !== 'function' || typeof candidate.eval !== 'function') {
+    throw new ConfigurationError('RedisTokenStore client', 'must have get, set, del and eval (an ioredis or node-redis client)');
+  }
+  if (typeof (client as { isOpen?: unknown }).isOpen === 'boolean') {
+    const redis = client as NodeRedisClient;
+    return {
+      // Not open: connect() was never called or quit() was; open but not ready: reconnecting.
+      isDisconnected: () => !redis.isOpen || !redis.isReady,
+      get: (key) => redis.get(key),
+      set: (key, value, ttlMs, onlyIfAbsent) => {
+        const options: { PX?: number; NX?: boolean } = {};
+        if (ttlMs !== undefined) options.PX = ttlMs;
+        if (onlyIfAbsent) options.NX = true;
+        return redis.set(key, value, options);
+      },
+      del: (key) => redis.del(key),
+      eval: (script, key, args) => redis.eval(script, { keys: [key], arguments: args }),
+    };
+  }
+  if (typeof (client as { status?: unknown }).status === 'string') {
+    const redis = client as IoRedisClient;
+    return {
+      // 'wait' (lazyConnect) and 'connecting' queue the command until connected; these do not answer soon.
+      isDisconnected: () => redis.status === 'reconnecting' || redis.status === 'close' || redis.status === 'end',
+      get: (key) => redis.get(key),
+      set: (key, value, ttlMs, onlyIfAbsent) => {
+        const options: (string | number)[] = [];
+        if (ttlMs !== undefined) options.push('PX', ttlMs);
+        if (onlyIfAbsent) options.push('NX');
+        return redis.set(key, value, ...options);
+      },
+      del: (key) => redis.del(key),
+      eval: (script, key, args) => redis.eval(script, 1, key, ...args),
+    };
+  }
+  throw new ConfigurationError('RedisTokenStore client', 'is neither an ioredis client (no status) nor a node-redis client (no isOpen)');
+}
+
+function encryptionKeyOf(key: string | Uint8Array): Buffer {
+  if (typeof key === 'string') {
+    if (key.length < 16) throw new ConfigurationError('RedisTokenStore encryptionKey', 'as a passphrase must have at least 16 characters');
+    return scryptSync(key, 'axios-oauth-queue/redis-token-store', 32);
+  }
+  if (key instanceof Uint8Array && key.length === 32) return Buffer.from(key);
+  throw new ConfigurationError('RedisTokenStore encryptionKey', 'must be a 32-byte Buffer/Uint8Array or a passphrase string');
+}
+
+function positive(value: unknown, option: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) return value;
+  throw new ConfigurationError(`RedisTokenStore ${option}`, 'must be a positive number of milliseconds');
+}

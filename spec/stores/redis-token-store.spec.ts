@@ -1,0 +1,247 @@
+import { expect } from 'chai';
+import { Redis } from 'ioredis';
+import { createServer } from 'node:net';
+import { createClient } from 'redis';
+import { ConfigurationError, RedisTokenStore, TokenStoreUnavailableError } from '../../lib/index.js';
+import type { StoredTokenSet } from '../../lib/index.js';
+import type { RedisClientLike } from '../../lib/stores/redis-token-store.js';
+import { tokenKey } from '../../lib/token-identity.js';
+import { requireRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+
+const REFRESH_SECRET = 'refresh-secret-that-starts-the-grant';
+
+/** A token key as attachAuth makes it, for a grant whose refresh token is a secret. */
+const identityKey = tokenKey({
+  tokenUrl: 'https://auth.example.com/token',
+  clientId: 'store-client',
+  grant: { type: 'refresh_token', refreshToken: REFRESH_SECRET },
+  scope: 'read',
+  params: {},
+});
+
+function storedTokenSet(accessToken: string, refreshToken = `refresh-of-${accessToken}`): StoredTokenSet {
+  return {
+    tokenSet: { accessToken, tokenType: 'Bearer', expiresAt: 1_900_000_000_000, refreshToken, scope: 'read', raw: { access_token: accessToken, refresh_token: refreshToken } },
+    receivedAt: 1_899_999_000_000,
+  };
+}
+
+interface ClientKind {
+  name: string;
+  connect(port: number): Promise<{ client: RedisClientLike; close(): Promise<void> }>;
+}
+
+const clientKinds: ClientKind[] = [
+  {
+    name: 'ioredis',
+    async connect(port) {
+      const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
+      await client.connect();
+      return { client, close: async () => void (await client.quit()) };
+    },
+  },
+  {
+    name: 'node-redis',
+    async connect(port) {
+      const client = createClient({ socket: { host: '127.0.0.1', port } });
+      client.on('error', () => {});
+      await client.connect();
+      return { client, close: async () => client.destroy() };
+    },
+  },
+];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
+describe('RedisTokenStore', function () {
+  let server: RedisServer;
+  let raw: Redis;
+  let prefixCount = 0;
+  /** A prefix per test, so tests never see each other's keys. */
+  const freshPrefix = (): string => `spec-${process.pid}-${(prefixCount += 1)}:`;
+
+  before(async function () {
+    const binary = requireRedisServer(this);
+    server = await startRedisServer(binary);
+    raw = new Redis(server.port, '127.0.0.1', { lazyConnect: true });
+    await raw.connect();
+  });
+
+  after(async function () {
+    await raw?.quit();
+    await server?.stop();
+  });
+
+  for (const kind of clientKinds) {
+    describe(`with ${kind.name}`, function () {
+      let connection: { client: RedisClientLike; close(): Promise<void> };
+
+      before(async function () {
+        connection = await kind.connect(server.port);
+      });
+
+      after(async function () {
+        await connection?.close();
+      });
+
+      const newStore = (options: { prefix?: string; encryptionKey?: string | Uint8Array } = {}): RedisTokenStore =>
+        new RedisTokenStore({ client: connection.client, prefix: options.prefix ?? freshPrefix(), ...(options.encryptionKey === undefined ? {} : { encryptionKey: options.encryptionKey }) });
+
+      it('answers undefined for a token key it never stored', async function () {
+        expect(await newStore().get(identityKey)).to.equal(undefined);
+      });
+
+      it('gives back the token set it stored, as it was stored', async function () {
+        const store = newStore();
+        await store.set(identityKey, storedTokenSet('access-1'));
+        expect(await store.get(identityKey)).to.deep.equal(storedTokenSet('access-1'));
+      });
+
+      it('lets a token set lapse after the TTL it was given, and keeps one without a TTL until it is deleted', async function () {
+        const prefix = freshPrefix();
+        const store = newStore({ prefix });
+        await store.set(identityKey, storedTokenSet('access-ttl'), 60_000);
+        const [key] = await raw.keys(`${prefix}*`);
+        expect(key).to.be.a('string');
+        const ttl = await raw.pttl(key as string);
+        expect(ttl).to.be.greaterThan(0).and.at.most(60_000);
+
+        await store.set(identityKey, storedTokenSet('access-forever'));
+        expect(await raw.pttl(key as string)).to.equal(-1);
+        await store.delete(identityKey);
+        expect(await store.get(identityKey)).to.equal(undefined);
+        expect(await raw.exists(key as string)).to.equal(0);
+      });
+
+      it('names its keys with its prefix and the hashed token identity, never with a secret', async function () {
+        const prefix = freshPrefix();
+        const store = newStore({ prefix });
+        await store.set(identityKey, storedTokenSet('access-named'));
+        const lock = await store.acquire(identityKey, 5000);
+        const keys = await raw.keys(`${prefix}*`);
+        await lock?.release();
+        const hash = identityKey.slice('axios-oauth-queue:'.length);
+        expect(keys.sort()).to.deep.equal([`${prefix}${hash}`, `${prefix}${hash}:lock`]);
+        for (const key of keys) {
+          expect(key).not.to.include(REFRESH_SECRET);
+          expect(key).not.to.include('access-named');
+        }
+      });
+
+      it('lets one holder take the lock at a time, and the next one once it is released', async function () {
+        const store = newStore();
+        const first = await store.acquire(identityKey, 5000);
+        expect(first, 'the first holder gets the lock').not.to.equal(undefined);
+        expect(await store.acquire(identityKey, 5000), 'a second holder is told it is held').to.equal(undefined);
+        await first?.release();
+        const next = await store.acquire(identityKey, 5000);
+        expect(next, 'the lock is free again after release').not.to.equal(undefined);
+        await next?.release();
+      });
+
+      it('sets the lock to lapse after its TTL, so a holder that dies does not block the others', async function () {
+        const prefix = freshPrefix();
+        const store = newStore({ prefix });
+        const lock = await store.acquire(identityKey, 4000);
+        const [lockKey] = await raw.keys(`${prefix}*:lock`);
+        const ttl = await raw.pttl(lockKey as string);
+        await lock?.release();
+        expect(ttl).to.be.greaterThan(0).and.at.most(4000);
+      });
+
+      it('never releases a lock that has passed to another holder', async function () {
+        const prefix = freshPrefix();
+        const store = newStore({ prefix });
+        const stale = await store.acquire(identityKey, 5000);
+        // As if it lapsed while its holder was stalled: the key goes, another process takes the lock.
+        await raw.del(...(await raw.keys(`${prefix}*:lock`)));
+        const current = await store.acquire(identityKey, 5000);
+        expect(current).not.to.equal(undefined);
+        await stale?.release();
+        expect(await store.acquire(identityKey, 5000), 'the new holder still has it').to.equal(undefined);
+        await current?.release();
+      });
+
+      it('stores token sets encrypted when given an encryptionKey: a raw GET shows no token', async function () {
+        const prefix = freshPrefix();
+        const store = newStore({ prefix, encryptionKey: 'a passphrase of the deployment, 32+ chars' });
+        await store.set(identityKey, storedTokenSet('access-secret-value', 'refresh-secret-value'));
+        const [key] = await raw.keys(`${prefix}*`);
+        const value = await raw.get(key as string);
+        expect(value).to.be.a('string');
+        expect(value).not.to.include('access-secret-value');
+        expect(value).not.to.include('refresh-secret-value');
+        expect(value).not.to.include('accessToken');
+        expect(await store.get(identityKey)).to.deep.equal(storedTokenSet('access-secret-value', 'refresh-secret-value'));
+      });
+
+      it('reads a token set encrypted with another key as absent', async function () {
+        const prefix = freshPrefix();
+        await newStore({ prefix, encryptionKey: Buffer.alloc(32, 1) }).set(identityKey, storedTokenSet('access-other-key'));
+        expect(await newStore({ prefix, encryptionKey: Buffer.alloc(32, 2) }).get(identityKey)).to.equal(undefined);
+        expect(await newStore({ prefix, encryptionKey: Buffer.alloc(32, 1) }).get(identityKey)).to.deep.equal(storedTokenSet('access-other-key'));
+      });
+    });
+  }
+
+  it('shares token sets and the lock between an ioredis and a node-redis process', async function () {
+    const [io, node] = await Promise.all(clientKinds.map((kind) => kind.connect(server.port)));
+    try {
+      const prefix = freshPrefix();
+      const key = Buffer.alloc(32, 7);
+      const written = new RedisTokenStore({ client: io!.client, prefix, encryptionKey: key });
+      const reader = new RedisTokenStore({ client: node!.client, prefix, encryptionKey: key });
+      await written.set(identityKey, storedTokenSet('access-shared'));
+      expect(await reader.get(identityKey)).to.deep.equal(storedTokenSet('access-shared'));
+      const lock = await written.acquire(identityKey, 5000);
+      expect(await reader.acquire(identityKey, 5000)).to.equal(undefined);
+      await lock?.release();
+    } finally {
+      await Promise.all([io?.close(), node?.close()]);
+    }
+  });
+
+  it('rejects at once with TokenStoreUnavailableError when the client is not connected', async function () {
+    const client = createClient({ socket: { host: '127.0.0.1', port: server.port } });
+    const store = new RedisTokenStore({ client });
+    const error: unknown = await store.get(identityKey).then(
+      () => undefined,
+      (failure: unknown) => failure,
+    );
+    expect(error).to.be.instanceOf(TokenStoreUnavailableError);
+    expect((error as TokenStoreUnavailableError).code).to.equal('ENOTCONNECTED');
+  });
+
+  it('gives up on a Redis that does not answer after commandTimeout', async function () {
+    const port = await freePort();
+    const client = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => 60_000, maxRetriesPerRequest: null });
+    client.on('error', () => {});
+    const store = new RedisTokenStore({ client, commandTimeout: 100 });
+    try {
+      const error: unknown = await store.set(identityKey, storedTokenSet('access-nowhere')).then(
+        () => undefined,
+        (failure: unknown) => failure,
+      );
+      expect(error).to.be.instanceOf(TokenStoreUnavailableError);
+      expect(String((error as Error).message)).not.to.include('access-nowhere');
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('refuses a client that is neither ioredis nor node-redis, naming the option', function () {
+    expect(() => new RedisTokenStore({ client: { get: async () => null, set: async () => 'OK', del: async () => 0, eval: async () => 0 } })).to.throw(
+      ConfigurationError,
+      /RedisTokenStore client/,
+    );
+  });
+});
