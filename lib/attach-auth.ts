@@ -5,7 +5,7 @@
 import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import type { AttachAuthOptions } from './options.js';
 import { OriginGuard } from './origin-guard.js';
-import { REDACTED_AUTHORIZATION, redactAxiosError } from './redact.js';
+import { REDACTED_AUTHORIZATION, hideRawRequests, redactAxiosError } from './redact.js';
 import { AuthAttempt } from './request-state.js';
 import { resolveOptions } from './resolve-options.js';
 import { TokenManager, type AuthStats, type CachedToken, type RevocationResult } from './token-manager.js';
@@ -100,8 +100,12 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     if (!axios.isAxiosError(error) || error.config === undefined) return Promise.reject(error);
     const config = error.config;
     const attempt = config.authAttempt;
-    // Not a request we sent a token with: none of our business.
-    if (attempt === undefined || attempt.owner !== owner || attempt.tokenVersion === 0) return Promise.reject(error);
+    // Not a request we sent a token with: left as it is, except that its raw request and a keep-alive
+    // agent it shares with requests that did carry a token must not show their headers.
+    if (attempt === undefined || attempt.owner !== owner || attempt.tokenVersion === 0) {
+      hideRawRequests(error);
+      return Promise.reject(error);
+    }
     const response = error.response;
     if (response === undefined || !retryStatusCodes.has(response.status) || attempt.replayed || isInsufficientScope(response)) {
       return Promise.reject(redactAxiosError(error));

@@ -11,12 +11,47 @@ export function redactAxiosError<T extends AxiosError>(error: T): T {
   if (headers !== undefined && typeof headers.has === 'function' && headers.has('Authorization')) {
     headers.set('Authorization', REDACTED_AUTHORIZATION);
   }
+  hideRawRequests(error);
+  return error;
+}
+
+/**
+ * Hides every path from the error to raw request objects, whose header text holds a
+ * token: this request's, or, through a shared keep-alive agent, another request's.
+ * Used as well on errors of requests sent without a token (skipAuth, other origins).
+ */
+export function hideRawRequests(error: AxiosError): void {
   hide(error, 'request');
   if (error.response !== undefined) hide(error.response, 'request');
   // A stream body (or a stream response) links back to the raw request, whose headers hold the token.
   if (error.config !== undefined && isPipeable(error.config.data)) hide(error.config, 'data');
   if (error.response !== undefined && isPipeable(error.response.data)) hide(error.response, 'data');
-  return error;
+  // A user's keep-alive agent links to its sockets and the last request on each.
+  if (error.config !== undefined) summariseAgents(error.config);
+}
+
+const INSPECT_CUSTOM = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * util.inspect shows the config's agents by class name only. The agents stay
+ * enumerable in the config (hiding them would make a resent `error.config` lose them).
+ */
+function summariseAgents(config: object): void {
+  const { httpAgent, httpsAgent } = config as { httpAgent?: unknown; httpsAgent?: unknown };
+  if ((httpAgent ?? undefined) === undefined && (httpsAgent ?? undefined) === undefined) return;
+  Object.defineProperty(config, INSPECT_CUSTOM, {
+    configurable: true,
+    writable: true,
+    enumerable: false,
+    value(this: object, depth: number, options: object, inspect: (value: unknown, options: object) => string): string {
+      const shown: Record<string, unknown> = { ...this };
+      for (const key of ['httpAgent', 'httpsAgent']) {
+        const agent = shown[key];
+        if (agent !== undefined && agent !== null) shown[key] = `[${(agent as object).constructor?.name ?? 'Agent'}]`;
+      }
+      return inspect(shown, { ...options, depth });
+    },
+  });
 }
 
 function isPipeable(value: unknown): boolean {

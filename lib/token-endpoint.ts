@@ -179,7 +179,8 @@ export class TokenEndpoint {
       throw new OAuthError(`The ${purpose} endpoint ${where} answered ${status} ${this.#describeOAuthError(body, oauthCode)}`, {
         code: oauthCode,
         description,
-        errorUri: typeof errorUri === 'string' ? errorUri : undefined,
+        // A server may echo what it was sent here too (a query string with the client secret).
+        errorUri: typeof errorUri === 'string' ? redactSecrets(errorUri, this.#secrets()) : undefined,
         status,
         retryAfterMs,
         cause: new Error(`HTTP ${status} with error ${oauthCode}`),
