@@ -5,7 +5,7 @@
 // away, each process falls back to its own token request (single-flight in-process).
 
 import { ErrorCodes, OAuthQueueError } from './errors.js';
-import type { StoredTokenSet, TokenStore, TokenStoreLock } from './stores/token-store.js';
+import { describeStoreError, type StoredTokenSet, type TokenStore, type TokenStoreLock } from './stores/token-store.js';
 import type { CachedToken } from './token-manager.js';
 
 /** A store with the cross-process lock; `pollInterval` is read when the store has one. */
@@ -143,11 +143,6 @@ export class ClusterRefresh {
   }
 }
 
-/** Store errors can come from any client library; keep only their class and code, never a message that may quote a value. */
-function describeStoreError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}${'code' in error && typeof error.code === 'string' ? ` ${error.code}` : ''}`;
-  return 'unknown error';
-}
 
 function pause(ms: number): Promise<void> {
   return new Promise((resolve) => {

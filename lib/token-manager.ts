@@ -5,11 +5,11 @@
 
 import PQueue from 'p-queue';
 import axios, { type InternalAxiosRequestConfig } from 'axios';
-import { ErrorCodes, OAuthError, OAuthQueueError, isTransientError, redactSecrets } from './errors.js';
+import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, redactSecrets } from './errors.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
 import { ClusterRefresh, hasLock } from './cluster-refresh.js';
 import type { ResolvedOptions } from './resolve-options.js';
-import type { StoredTokenSet } from './stores/token-store.js';
+import { describeStoreError, type StoredTokenSet } from './stores/token-store.js';
 import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
 import { effectiveRefreshWindow, normaliseTokenResponse, type TokenSet } from './token-set.js';
 
@@ -168,7 +168,7 @@ export class TokenManager {
   /** RFC 7009: revokes the refresh token and the access token held, then forgets the token set. */
   async revoke(): Promise<RevocationResult> {
     const url = this.#options.revocationUrl;
-    if (url === undefined) throw new OAuthQueueError(ErrorCodes.INVALID_OPTION, 'handle.revoke() needs the revocationUrl option');
+    if (url === undefined) throw new ConfigurationError('revocationUrl', 'is required for handle.revoke()');
     if (this.#inflight !== undefined) await this.#inflight.catch(noop);
     const accessToken = this.#current?.tokenSet.accessToken;
     const refreshToken = this.#refreshToken;
@@ -183,7 +183,7 @@ export class TokenManager {
   /** GETs the token info endpoint with the current token and returns its parsed body. */
   async tokenInfo(): Promise<unknown> {
     const url = this.#options.tokenInfoUrl;
-    if (url === undefined) throw new OAuthQueueError(ErrorCodes.INVALID_OPTION, 'handle.tokenInfo() needs the tokenInfoUrl option');
+    if (url === undefined) throw new ConfigurationError('tokenInfoUrl', 'is required for handle.tokenInfo()');
     const tokenSet = await this.getToken();
     return this.#endpoint.tokenInfo(url, tokenSet.accessToken);
   }
@@ -456,11 +456,6 @@ export class TokenManager {
   }
 }
 
-/** Store errors can come from any client library; keep only their class and code. */
-function describeStoreError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}${'code' in error && typeof error.code === 'string' ? ` ${error.code}` : ''}`;
-  return 'unknown error';
-}
 
 interface HeldWatch {
   signal: AbortSignal;

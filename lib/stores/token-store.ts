@@ -26,3 +26,9 @@ export interface TokenStore {
   /** Optional cross-process lock: a lock, or undefined when another holder has it. */
   acquire?(key: string, ttlMs: number): Promise<TokenStoreLock | undefined>;
 }
+
+/** Store errors can come from any client library; keep only their class and code, never a message that may quote a value. */
+export function describeStoreError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}${'code' in error && typeof error.code === 'string' ? ` ${error.code}` : ''}`;
+  return 'unknown error';
+}
