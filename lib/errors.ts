@@ -41,6 +41,12 @@ export class OAuthQueueError extends Error {
   constructor(code: string, message: string, options: BaseErrorOptions = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
     this.code = code;
+    // One failed refresh rejects every held request with this same object, and axios
+    // appends the caller's stack to err.stack each time it passes through a request:
+    // with thousands of held requests that grows without bound (quadratic time).
+    // A stack that ignores writes keeps the error the size it was made.
+    const stack = this.stack;
+    Object.defineProperty(this, 'stack', { configurable: true, enumerable: false, get: () => stack, set: () => {} });
   }
 
   /** True when retrying the same token request later may succeed (network, timeout, 5xx, 429). */

@@ -118,6 +118,11 @@ export interface AttachAuthOptions {
    * Default: the origin of the instance's `baseURL`; required when the instance has none.
    */
   origins?: readonly string[];
+  /**
+   * Origins to allow when `origins` is not given and the instance has no `baseURL`.
+   * Presets set it to the provider's API origin; the instance's `baseURL`, when it has one, wins.
+   */
+  defaultOrigins?: readonly string[];
   /** Allow sending the token over plain http to hosts other than loopback. Default false. */
   allowInsecureHttp?: boolean;
   /** Where token sets are cached. Default: a new `MemoryTokenStore` for this handle. */

@@ -67,7 +67,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   const refreshWindow = nonNegativeNumber(options.refreshWindow, 'refreshWindow') ?? 60;
   const defaultExpiresIn = positiveNumber(options.defaultExpiresIn, 'defaultExpiresIn');
   const retryStatusCodes = resolveStatusCodes(options.retryStatusCodes);
-  const origins = resolveOrigins(instance, options.origins, allowInsecureHttp);
+  const origins = resolveOrigins(instance, options.origins, options.defaultOrigins, allowInsecureHttp);
 
   const store = options.store ?? new MemoryTokenStore();
   if (typeof store.get !== 'function' || typeof store.set !== 'function' || typeof store.delete !== 'function') {
@@ -173,16 +173,28 @@ function resolveStatusCodes(codes: readonly number[] | undefined): ReadonlySet<n
   return new Set(codes);
 }
 
-function resolveOrigins(instance: AxiosInstance, origins: readonly string[] | undefined, allowInsecureHttp: boolean): ReadonlySet<string> {
+function resolveOrigins(
+  instance: AxiosInstance,
+  origins: readonly string[] | undefined,
+  defaultOrigins: readonly string[] | undefined,
+  allowInsecureHttp: boolean,
+): ReadonlySet<string> {
   if (origins === undefined) {
     const baseURL = instance.defaults.baseURL;
-    if (typeof baseURL !== 'string' || baseURL === '') {
+    if (typeof baseURL === 'string' && baseURL !== '') {
+      return new Set([originOf(baseURL, 'origins (taken from the instance baseURL)', allowInsecureHttp)]);
+    }
+    if (defaultOrigins === undefined) {
       throw new ConfigurationError('origins', 'is required when the Axios instance has no baseURL: list where the token may go, e.g. ["https://api.example.com"]');
     }
-    return new Set([originOf(baseURL, 'origins (taken from the instance baseURL)', allowInsecureHttp)]);
+    return listOrigins(defaultOrigins, 'defaultOrigins', allowInsecureHttp);
   }
-  if (!Array.isArray(origins) || origins.length === 0) throw new ConfigurationError('origins', 'must be a non-empty array of origins such as ["https://api.example.com"]');
-  return new Set(origins.map((origin, index) => originOf(origin, `origins[${index}]`, allowInsecureHttp)));
+  return listOrigins(origins, 'origins', allowInsecureHttp);
+}
+
+function listOrigins(origins: readonly string[], option: string, allowInsecureHttp: boolean): ReadonlySet<string> {
+  if (!Array.isArray(origins) || origins.length === 0) throw new ConfigurationError(option, 'must be a non-empty array of origins such as ["https://api.example.com"]');
+  return new Set(origins.map((origin, index) => originOf(origin, `${option}[${index}]`, allowInsecureHttp)));
 }
 
 function originOf(value: unknown, option: string, allowInsecureHttp: boolean): string {

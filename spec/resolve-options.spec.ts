@@ -125,6 +125,13 @@ describe('resolve-options', () => {
       expect([...resolved.origins]).to.deep.equal(['https://api.example.com', 'https://files.example.com:8443']);
     });
 
+    it('lets a preset name the API origin for instances without a baseURL, while a baseURL wins', () => {
+      const preset = { ...BASE, defaultOrigins: ['https://api.provider.example'] };
+      expect([...resolveOptions(axios.create(), preset).origins]).to.deep.equal(['https://api.provider.example']);
+      expect([...resolveOptions(api(), preset).origins]).to.deep.equal(['https://api.example.com']);
+      expect([...resolveOptions(api(), { ...preset, origins: ['https://other.example.com'] }).origins]).to.deep.equal(['https://other.example.com']);
+    });
+
     it('allows plain http to loopback hosts, and elsewhere only with allowInsecureHttp', () => {
       for (const tokenUrl of ['http://127.0.0.1:8080/token', 'http://localhost/token', 'http://[::1]:9000/token', 'http://auth.localhost/token']) {
         expect(resolveOptions(api(), { ...BASE, tokenUrl }).endpoint.tokenUrl).to.equal(tokenUrl);

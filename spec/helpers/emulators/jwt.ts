@@ -1,0 +1,47 @@
+// HS256 JSON Web Tokens for the emulators whose providers issue JWT access
+// tokens (MVMNT, MyParcel.com): signed with a per-emulator key, verified on
+// every API call, with `exp` in whole seconds as RFC 7519 has it.
+
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export interface JwtClaims {
+  sub: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  scope?: string;
+}
+
+function encodeSegment(value: unknown): string {
+  return Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+}
+
+/** Signs and verifies the tokens of one emulator instance (each instance has its own key). */
+export class JwtSigner {
+  readonly #key = randomBytes(32);
+
+  sign(claims: JwtClaims): string {
+    const head = `${encodeSegment({ alg: 'HS256', typ: 'JWT' })}.${encodeSegment(claims)}`;
+    return `${head}.${createHmac('sha256', this.#key).update(head).digest('base64url')}`;
+  }
+
+  /** The claims of a token this signer issued, or undefined for anything else. Expiry is the caller's check. */
+  verify(token: string): JwtClaims | undefined {
+    const parts = token.split('.');
+    if (parts.length !== 3) return undefined;
+    const [header, payload, signature] = parts as [string, string, string];
+    const expected = createHmac('sha256', this.#key).update(`${header}.${payload}`).digest();
+    const given = Buffer.from(signature, 'base64url');
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    try {
+      return JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as JwtClaims;
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+/** A random identifier for a token or a code. */
+export function randomId(bytes = 24): string {
+  return randomBytes(bytes).toString('base64url');
+}
