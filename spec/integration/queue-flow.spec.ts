@@ -255,6 +255,8 @@ describe('queue flow (loopback token endpoint and API)', function () {
       expect(errors[0]).to.be.instanceOf(TokenEndpointError);
       expect((errors[0] as TokenEndpointError).status).to.equal(500);
       expect(new Set(errors).size, 'one failure, shared by every held request').to.equal(1);
+      // axios appends each caller's stack to the error it rejects with; the shared error must not grow with every holder.
+      expect(String((errors[0] as Error).stack).length, 'the shared error stack stays its own size').to.be.below(5000);
       expect(server.tokenRequests).to.equal(1);
       expect(server.apiRequests).to.equal(0);
     });
