@@ -9,7 +9,7 @@ import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransien
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
 import { ClusterRefresh, hasLock } from './cluster-refresh.js';
 import type { ResolvedOptions } from './resolve-options.js';
-import { describeStoreError, type StoredTokenSet } from './stores/token-store.js';
+import { describeStoreError, type StoredTokenSet, type TokenStore } from './stores/token-store.js';
 import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
 import { effectiveRefreshWindow, normaliseTokenResponse, type TokenSet } from './token-set.js';
 
@@ -52,6 +52,18 @@ export interface RevocationResult {
 }
 
 const noop = (): void => {};
+
+/** Token requests in flight, per store object and key, across the handles of this process. */
+const flightsByStore = new WeakMap<TokenStore, Map<string, Promise<CachedToken>>>();
+
+function flightsOf(store: TokenStore): Map<string, Promise<CachedToken>> {
+  let flights = flightsByStore.get(store);
+  if (flights === undefined) {
+    flights = new Map();
+    flightsByStore.set(store, flights);
+  }
+  return flights;
+}
 
 export class TokenManager {
   readonly #options: ResolvedOptions;
@@ -239,16 +251,30 @@ export class TokenManager {
         this.#backgroundRetryAt = 0;
         return token;
       }
-      if (!force) {
-        const shared = await this.#readStore();
-        if (shared !== undefined) return shared;
+      // Handles sharing one store object share one token request per key: wait for
+      // theirs, then take what it wrote, instead of fetching (and spending a rotating
+      // refresh token) a second time.
+      const flights = flightsOf(this.#options.store);
+      const key = this.#options.storeKey;
+      let waited = false;
+      for (let other = flights.get(key); other !== undefined; other = flights.get(key)) {
+        await other.catch(noop);
+        waited = true;
       }
-      const answer = await this.#fetchToken();
-      const token = this.#accept(answer);
-      this.#coolDown = undefined;
-      this.#backgroundRetryAt = 0;
-      await this.#writeStore(token);
-      return token;
+      // Registered before its first await, so that no other handle starts one meanwhile.
+      const flight = (async () => {
+        if (!force || waited) {
+          const shared = await this.#readStore();
+          if (shared !== undefined) return shared;
+        }
+        return this.#fetchAndStore();
+      })();
+      flights.set(key, flight);
+      try {
+        return await flight;
+      } finally {
+        if (flights.get(key) === flight) flights.delete(key);
+      }
     } catch (error) {
       this.#stats.failures += 1;
       const failure = error instanceof Error ? error : new OAuthQueueError(ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE, 'token request failed');
@@ -261,6 +287,15 @@ export class TokenManager {
       this.#options.events.onRefreshError?.(failure);
       throw failure;
     }
+  }
+
+  async #fetchAndStore(): Promise<CachedToken> {
+    const answer = await this.#fetchToken();
+    const token = this.#accept(answer);
+    this.#coolDown = undefined;
+    this.#backgroundRetryAt = 0;
+    await this.#writeStore(token);
+    return token;
   }
 
   /** Chooses the grant: the refresh token when one is held, falling back to the original grant when it is refused. */

@@ -9,7 +9,7 @@ import http from 'node:http';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
-import { attachAuth, ErrorCodes, TokenEndpointError, type AttachAuthOptions, type AuthHandle } from '../../lib/index.js';
+import { attachAuth, ErrorCodes, MemoryTokenStore, TokenEndpointError, type AttachAuthOptions, type AuthHandle } from '../../lib/index.js';
 import { settleAll, until, within } from '../helpers/deferred.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { leaksIn, sweep } from '../helpers/secret-sweep.js';
@@ -89,6 +89,20 @@ describe('queue flow (loopback token endpoint and API)', function () {
       expect(server.maxTokenRequestsInFlight).to.equal(1);
       expect(new Set(responses.map((response) => response.data.token))).to.deep.equal(new Set([server.issuedAccessTokens[0]]));
       expect(handle.stats().tokenRequests).to.equal(1);
+    });
+
+    it('shares one token request between handles that share a store and a token identity, and none between identities', async function () {
+      const store = new MemoryTokenStore();
+      const first = connect({ store });
+      const second = connect({ store }, axios.create({ baseURL: server.origin, httpAgent: agent }));
+      const otherScope = connect({ store, scope: 'other' }, axios.create({ baseURL: server.origin, httpAgent: agent }));
+
+      const responses = fulfilled(await settleAll([...fire(first.api, 200, '/things', 'a'), ...fire(second.api, 200, '/things', 'b')], BOUND_MS));
+      expect(server.tokenRequests, 'one token for the two handles with one identity').to.equal(1);
+      expect(new Set(responses.map((response) => response.data.token)).size).to.equal(1);
+
+      await otherScope.api.get('/things');
+      expect(server.tokenRequests, 'another scope is another token').to.equal(2);
     });
 
     it('recovers 1,000 concurrent requests from a revoked token with one token request, sending each at most twice', async function () {
