@@ -1,58 +1,18 @@
 import { inspect } from 'node:util';
 import axios, { type AxiosError, type AxiosInstance, type AxiosRequestConfig } from 'axios';
-import MockAdapter from 'axios-mock-adapter';
+import type MockAdapter from 'axios-mock-adapter';
 import { expect } from 'chai';
 import { attachAuth, type AuthHandle } from '../lib/attach-auth.js';
 import { OAuthError } from '../lib/errors.js';
 import type { AttachAuthOptions } from '../lib/options.js';
 import type { TokenSet } from '../lib/token-set.js';
+import { deferred, rejection, until } from './helpers/deferred.js';
 import { FakeClock } from './helpers/fake-clock.js';
+import { JSON_HEADERS, mockAxiosDefaults, secondTokenHeld, token } from './helpers/mock-token-endpoint.js';
 
 const API = 'https://api.example.com';
 const TOKEN_URL = 'https://auth.example.com/oauth2/token';
-/** axios-mock-adapter's types name axios's CommonJS typings; the instance is the same. */
-type MockedAxios = ConstructorParameters<typeof MockAdapter>[0];
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const HOUR = 3600_000;
-
-type Reply = [number, string, Record<string, string>];
-
-function token(accessToken: string, extra: Record<string, unknown> = {}): Reply {
-  return [200, JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600, ...extra }), JSON_HEADERS];
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
-}
-
-const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-/** Lets promise chains run until `condition` holds; fails fast instead of hanging. */
-async function waitFor(condition: () => boolean, what: string): Promise<void> {
-  for (let round = 0; round < 1000; round += 1) {
-    if (condition()) return;
-    await flush();
-  }
-  expect.fail(`gave up waiting for ${what}`);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  expect.fail('the request succeeded');
-}
 
 /** The Authorization header a request went out with, as the mock adapter saw it. */
 function authorizationOf(config: AxiosRequestConfig | undefined): unknown {
@@ -70,7 +30,7 @@ describe('attach-auth', function () {
   beforeEach(() => {
     // Both the API instance and attachAuth's private token instance are created
     // after this, so both copy the mock adapter from axios.defaults.
-    mock = new MockAdapter(axios as unknown as MockedAxios);
+    mock = mockAxiosDefaults();
     clock = new FakeClock();
     api = axios.create({ baseURL: API });
     handles = [];
@@ -101,13 +61,8 @@ describe('attach-auth', function () {
   });
 
   it('sends requests with a stale token at once and refreshes it once in the background', async () => {
-    const gate = deferred();
+    const gate = secondTokenHeld(mock, TOKEN_URL, 't1', 't2');
     const renewed = deferred();
-    mock
-      .onPost(TOKEN_URL)
-      .replyOnce(...token('t1'))
-      .onPost(TOKEN_URL)
-      .replyOnce(() => gate.promise.then(() => token('t2')));
     const handle = attach({ events: { onToken: (tokenSet: TokenSet) => tokenSet.accessToken === 't2' && renewed.resolve() } });
     await seenAuthorization();
     clock.advance(HOUR - 30_000);
@@ -121,17 +76,12 @@ describe('attach-auth', function () {
   });
 
   it('holds requests while an expired token is renewed, with one token request, then sends them with the new token', async () => {
-    const gate = deferred();
-    mock
-      .onPost(TOKEN_URL)
-      .replyOnce(...token('t1'))
-      .onPost(TOKEN_URL)
-      .replyOnce(() => gate.promise.then(() => token('t2')));
+    const gate = secondTokenHeld(mock, TOKEN_URL, 't1', 't2');
     const handle = attach();
     await seenAuthorization();
     clock.advance(HOUR);
     const pending = Array.from({ length: 100 }, () => seenAuthorization());
-    await waitFor(() => handle.stats().held === 100, '100 held requests');
+    await until(() => handle.stats().held === 100, '100 held requests', 2000);
     expect(apiRequests()).to.have.length(1);
     gate.resolve();
     const seen = await Promise.all(pending);

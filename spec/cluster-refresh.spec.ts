@@ -8,6 +8,7 @@ import { Redis } from 'ioredis';
 import { attachAuth, RedisTokenStore, type AuthHandle, type StoredTokenSet, type TokenStore, type TokenStoreLock } from '../lib/index.js';
 import { tokenKey } from '../lib/token-identity.js';
 import { ClusterTokenServer } from './helpers/cluster-token-server.js';
+import { within } from './helpers/deferred.js';
 import { requireRedisServer, startRedisServer, type RedisServer } from './helpers/redis-server.js';
 
 interface Process {
@@ -15,15 +16,6 @@ interface Process {
   handle: AuthHandle;
   warnings: string[];
   debugLines: string[];
-}
-
-/** Rejects when `promise` has not settled within `ms`, so a hang fails the test instead of stalling it. */
-function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** A store whose acquire() waits at a gate: it stops a process between its read of the store and taking the lock. */
@@ -122,9 +114,9 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
   async function burstWhileHeld(processes: Process[], count: number): Promise<number[]> {
     const held = tokenServer.holdNext();
     const bursts = processes.map((process) => Promise.all(Array.from({ length: count }, (_, index) => process.api.get(`/api/${index}`).then((response) => response.status))));
-    await within(5000, held.arrived, 'the token request');
+    await within(held.arrived, 5000, 'the token request');
     held.release();
-    return (await within(10_000, Promise.all(bursts), 'the bursts')).flat();
+    return (await within(Promise.all(bursts), 10_000, 'the bursts')).flat();
   }
 
   it('makes one token request between processes, however many requests each sends', async function () {
@@ -176,11 +168,11 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
 
       // The late process has read the store (nothing newer there) and stops before the lock...
       const lateRefresh = late.refresh();
-      await within(5000, gated.reachedGate, 'the late process reaching the lock');
+      await within(gated.reachedGate, 5000, 'the late process reaching the lock');
       // ...while the early one refreshes, rotating the refresh token, and lets go of the lock.
-      const renewed = await within(5000, early.handle.refresh(), 'the early refresh');
+      const renewed = await within(early.handle.refresh(), 5000, 'the early refresh');
       openGate();
-      const adopted = await within(5000, lateRefresh, 'the late refresh');
+      const adopted = await within(lateRefresh, 5000, 'the late refresh');
 
       expect(adopted.accessToken).to.equal(renewed.accessToken).and.not.equal(shared.accessToken);
       expect(adopted.refreshToken).to.equal(renewed.refreshToken);
@@ -200,7 +192,7 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
       // What a process killed mid-refresh leaves behind.
       await (await connect()).set(lockKey, 'owner-that-died', 'PX', 300);
       const before = tokenServer.tokenRequests;
-      const response = await within(5000, processes[0]!.api.get('/api/after-lapse'), 'the request');
+      const response = await within(processes[0]!.api.get('/api/after-lapse'), 5000, 'the request');
       expect(response.status).to.equal(200);
       expect(tokenServer.tokenRequests - before).to.equal(1);
     } finally {
@@ -224,7 +216,7 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
         (error: { code?: string }) => error.code,
       );
       waiting.handle.detach();
-      expect(await within(2000, outcome, 'the waiting getToken()')).to.equal('ERR_OAUTH_QUEUE_DETACHED');
+      expect(await within(outcome, 2000, 'the waiting getToken()')).to.equal('ERR_OAUTH_QUEUE_DETACHED');
       expect(tokenServer.tokenRequests - before).to.equal(0);
     } finally {
       await raw.del(lockKey);
@@ -259,7 +251,7 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
       await ownRedis.stop();
       for (let round = 0; round < 3; round += 1) {
         tokenServer.revokeAccessTokens();
-        const statuses = await within(5000, Promise.all(processes.map((process) => process.api.get('/api/outage').then((response) => response.status))), 'requests during the outage');
+        const statuses = await within(Promise.all(processes.map((process) => process.api.get('/api/outage').then((response) => response.status))), 5000, 'requests during the outage');
         expect(statuses).to.deep.equal([200, 200]);
       }
       for (const process of processes) {
@@ -270,14 +262,14 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
 
       await ownRedis.restart();
       await within(
-        5000,
         Promise.all(clients.slice(-2).map((client) => (client.status === 'ready' ? undefined : new Promise((resolve) => client.once('ready', resolve))))),
+        5000,
         'the clients reconnecting',
       );
       tokenServer.revokeAccessTokens();
       await first.handle.refresh();
       const before = second.handle.stats().tokenRequests;
-      expect((await within(5000, second.api.get('/api/after-outage'), 'the request')).status).to.equal(200);
+      expect((await within(second.api.get('/api/after-outage'), 5000, 'the request')).status).to.equal(200);
       expect(second.handle.stats().tokenRequests, 'the second process took the token from the store').to.equal(before);
       expect(second.debugLines.some((line) => line.includes('token store answers again'))).to.equal(true);
     } finally {

@@ -1,16 +1,15 @@
 import { inspect } from 'node:util';
 import axios from 'axios';
-import MockAdapter from 'axios-mock-adapter';
+import type MockAdapter from 'axios-mock-adapter';
 import { expect } from 'chai';
 import { ErrorCodes, OAuthError, OAuthQueueError, TokenEndpointError } from '../lib/errors.js';
 import { TokenEndpoint, describeUrl, parseRetryAfter, type TokenEndpointConfig } from '../lib/token-endpoint.js';
+import { rejection } from './helpers/deferred.js';
 import { FAKE_EPOCH, FakeClock } from './helpers/fake-clock.js';
+import { JSON_HEADERS, mockAxiosDefaults, oauthError, token } from './helpers/mock-token-endpoint.js';
 
 const TOKEN_URL = 'https://auth.example.com/oauth2/token';
 const SECRET = 'client-secret-Xq9';
-/** axios-mock-adapter's types name axios's CommonJS typings; the instance is the same. */
-type MockedAxios = ConstructorParameters<typeof MockAdapter>[0];
-const JSON_HEADERS = { 'content-type': 'application/json' };
 
 function config(overrides: Partial<TokenEndpointConfig> = {}): TokenEndpointConfig {
   return {
@@ -28,13 +27,9 @@ function config(overrides: Partial<TokenEndpointConfig> = {}): TokenEndpointConf
 }
 
 async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).to.be.instanceOf(OAuthQueueError);
-    return error as Error;
-  }
-  expect.fail('the token request succeeded');
+  const error = await rejection(promise);
+  expect(error).to.be.instanceOf(OAuthQueueError);
+  return error;
 }
 
 /** The header value the mock adapter saw, or undefined. */
@@ -51,7 +46,7 @@ describe('token-endpoint', () => {
   beforeEach(() => {
     // TokenEndpoint's private instance is made with axios.create, which copies the
     // default adapter: mocking the default instance first intercepts it.
-    mock = new MockAdapter(axios as unknown as MockedAxios);
+    mock = mockAxiosDefaults();
     clock = new FakeClock();
   });
 
@@ -64,7 +59,7 @@ describe('token-endpoint', () => {
   }
 
   function answerWithToken(): void {
-    mock.onAny().reply(200, JSON.stringify({ access_token: 'access-1', token_type: 'Bearer', expires_in: 3600 }), JSON_HEADERS);
+    mock.onAny().reply(...token('access-1'));
   }
 
   describe('request shapes', () => {
@@ -150,7 +145,7 @@ describe('token-endpoint', () => {
 
   describe('answers that are not a token', () => {
     it('turns a 400 OAuth error body into an OAuthError with code, description and status', async () => {
-      mock.onPost().reply(400, JSON.stringify({ error: 'invalid_client', error_description: 'Client authentication failed' }), JSON_HEADERS);
+      mock.onPost().reply(...oauthError(400, 'invalid_client', 'Client authentication failed'));
       const error = await failure(endpoint().requestToken({ grant_type: 'client_credentials' }));
       expect(error).to.be.instanceOf(OAuthError);
       const oauth = error as OAuthError;
@@ -164,7 +159,7 @@ describe('token-endpoint', () => {
     });
 
     it('redacts the secret when the error_description echoes it', async () => {
-      mock.onPost().reply(400, JSON.stringify({ error: 'invalid_client', error_description: `unknown secret ${SECRET} for client-1` }), JSON_HEADERS);
+      mock.onPost().reply(...oauthError(400, 'invalid_client', `unknown secret ${SECRET} for client-1`));
       const error = (await failure(endpoint().requestToken({ grant_type: 'client_credentials' }))) as OAuthError;
       expect(error.description).to.equal('unknown secret [REDACTED] for client-1');
       expect(inspect(error)).not.to.include(SECRET);
@@ -172,7 +167,7 @@ describe('token-endpoint', () => {
     });
 
     it('rejects a 200 that carries an OAuth error body with ERR_TOKEN_RESPONSE_ERROR_BODY', async () => {
-      mock.onPost().reply(200, JSON.stringify({ error: 'invalid_scope' }), JSON_HEADERS);
+      mock.onPost().reply(...oauthError(200, 'invalid_scope'));
       const error = (await failure(endpoint().requestToken({ grant_type: 'client_credentials' }))) as TokenEndpointError;
       expect(error).to.be.instanceOf(TokenEndpointError);
       expect(error.code).to.equal(ErrorCodes.TOKEN_RESPONSE_ERROR_BODY);
@@ -234,7 +229,7 @@ describe('token-endpoint', () => {
     it('never puts the query string of a query-encoded token URL in a message', async () => {
       const secretUrl = `https://auth.example.com/token?client_secret=${SECRET}`;
       const get = { tokenUrl: secretUrl, method: 'GET' as const, encoding: 'query' as const };
-      mock.onGet().replyOnce(400, JSON.stringify({ error: 'invalid_grant' }), JSON_HEADERS);
+      mock.onGet().replyOnce(...oauthError(400, 'invalid_grant'));
       mock.onGet().replyOnce(502, '<html>Bad gateway</html>', { 'content-type': 'text/html' });
       mock.onGet().networkErrorOnce();
       mock.onGet().timeoutOnce();

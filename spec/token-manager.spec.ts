@@ -1,55 +1,18 @@
 import axios from 'axios';
-import MockAdapter from 'axios-mock-adapter';
+import type MockAdapter from 'axios-mock-adapter';
 import { expect } from 'chai';
 import { ErrorCodes, OAuthError, OAuthQueueError, TokenEndpointError } from '../lib/errors.js';
 import type { AttachAuthOptions } from '../lib/options.js';
 import { resolveOptions } from '../lib/resolve-options.js';
 import { TokenManager } from '../lib/token-manager.js';
 import type { TokenSet } from '../lib/token-set.js';
+import { deferred, flush, rejection } from './helpers/deferred.js';
 import { FAKE_EPOCH, FakeClock } from './helpers/fake-clock.js';
+import { JSON_HEADERS, mockAxiosDefaults, oauthError, secondTokenHeld, token } from './helpers/mock-token-endpoint.js';
 
 const TOKEN_URL = 'https://auth.example.com/oauth2/token';
 const CLIENT_SECRET = 'client-secret-Xq9';
-/** axios-mock-adapter's types name axios's CommonJS typings; the instance is the same. */
-type MockedAxios = ConstructorParameters<typeof MockAdapter>[0];
-const JSON_HEADERS = { 'content-type': 'application/json' };
 const HOUR = 3600_000;
-
-type Reply = [number, string, Record<string, string>];
-
-/** A token endpoint answer carrying `accessToken`, valid one hour unless `extra` says otherwise. */
-function token(accessToken: string, extra: Record<string, unknown> = {}): Reply {
-  return [200, JSON.stringify({ access_token: accessToken, token_type: 'Bearer', expires_in: 3600, ...extra }), JSON_HEADERS];
-}
-
-function oauthError(status: number, error: string, description?: string): Reply {
-  return [status, JSON.stringify({ error, ...(description === undefined ? {} : { error_description: description }) }), JSON_HEADERS];
-}
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve: (value: T) => void;
-}
-
-function deferred<T = void>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((settle) => {
-    resolve = settle;
-  });
-  return { promise, resolve };
-}
-
-/** Lets pending promise chains (the mock adapter, the refresh) run to their next wait. */
-const flush = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
-async function rejection(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  expect.fail('the promise resolved');
-}
 
 describe('token-manager', function () {
   this.timeout(5000);
@@ -58,7 +21,7 @@ describe('token-manager', function () {
   let managers: TokenManager[];
 
   beforeEach(() => {
-    mock = new MockAdapter(axios as unknown as MockedAxios);
+    mock = mockAxiosDefaults();
     clock = new FakeClock();
     managers = [];
   });
@@ -106,13 +69,8 @@ describe('token-manager', function () {
     });
 
     it('serves a stale token at once and refreshes it in the background exactly once', async () => {
-      const gate = deferred();
+      const gate = secondTokenHeld(mock, TOKEN_URL, 't1', 't2');
       const { onToken, arrived } = tokenArrives('t2');
-      mock
-        .onPost(TOKEN_URL)
-        .replyOnce(...token('t1'))
-        .onPost(TOKEN_URL)
-        .replyOnce(() => gate.promise.then(() => token('t2')));
       const tokens = manager({ events: { onToken } });
       await tokens.getToken();
       clock.advance(HOUR - 30_000);
@@ -127,12 +85,7 @@ describe('token-manager', function () {
     });
 
     it('holds every caller of an expired token for one token request and gives them all the new token', async () => {
-      const gate = deferred();
-      mock
-        .onPost(TOKEN_URL)
-        .replyOnce(...token('t1'))
-        .onPost(TOKEN_URL)
-        .replyOnce(() => gate.promise.then(() => token('t2')));
+      const gate = secondTokenHeld(mock, TOKEN_URL, 't1', 't2');
       const tokens = manager();
       await tokens.getToken();
       clock.advance(HOUR);

@@ -19,6 +19,8 @@ export interface HeldTokenRequest {
   arrived: Promise<TokenRequestRecord>;
   /** Lets it be answered. */
   release(): void;
+  /** Resolves once the connection of the held request has closed (its process died). */
+  closed: Promise<void>;
 }
 
 export class ClusterTokenServer {
@@ -31,7 +33,7 @@ export class ClusterTokenServer {
   readonly #validAccessTokens = new Set<string>();
   readonly #liveRefreshTokens = new Set<string>();
   readonly #spentRefreshTokens = new Set<string>();
-  #held: { record: (record: TokenRequestRecord) => void; gate: Promise<void> } | undefined;
+  #held: { record: (record: TokenRequestRecord) => void; gate: Promise<void>; onClose: () => void } | undefined;
   #issued = 0;
   #url = '';
 
@@ -81,8 +83,12 @@ export class ClusterTokenServer {
     const arrived = new Promise<TokenRequestRecord>((resolve) => {
       record = resolve;
     });
-    this.#held = { record, gate };
-    return { arrived, release };
+    let onClose!: () => void;
+    const closed = new Promise<void>((resolve) => {
+      onClose = resolve;
+    });
+    this.#held = { record, gate, onClose };
+    return { arrived, release, closed };
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -94,6 +100,7 @@ export class ClusterTokenServer {
       const held = this.#held;
       if (held !== undefined) {
         this.#held = undefined;
+        request.socket.once('close', held.onClose);
         held.record(record);
         // Nothing is decided before the answer: a holder that dies meanwhile spends nothing.
         await held.gate;

@@ -1,6 +1,7 @@
 // Promises the tests settle by hand, and bounded waits: concurrency is made
 // deterministic by holding a server answer on a deferred, and every wait has a
 // deadline so a hang fails the test fast instead of hanging the suite.
+import { expect } from 'chai';
 
 /** A promise with its resolve and reject exposed. */
 export interface Deferred<T> {
@@ -62,4 +63,19 @@ export async function until(condition: () => boolean, what: string, ms = 5000): 
     if (Date.now() - started > ms) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
     await new Promise((resolve) => setImmediate(resolve));
   }
+}
+
+/** Lets pending promise chains (a mock adapter, a refresh) run to their next wait: one turn of the event loop. */
+export function flush(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The error `promise` rejects with; fails the test when it resolves. */
+export async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  expect.fail('expected a rejection, but the promise resolved');
 }

@@ -67,16 +67,27 @@ export function renderings(error: unknown): Rendering[] {
   return out;
 }
 
-/** Each secret found in some rendering of `error`, with the rendering that showed it; empty when clean. */
-export function leaksIn(error: unknown, secrets: Iterable<string | undefined>): string[] {
+/** A secret some rendering of an error showed, and how it was shown. */
+export interface Leak {
+  secret: string;
+  how: string;
+}
+
+/** Each secret (in the order given) that some rendering of `error` shows; empty when clean. Short values are ignored. */
+export function leakedSecrets(error: unknown, secrets: Iterable<string | undefined>): Leak[] {
   const texts = renderings(error);
-  const leaks: string[] = [];
+  const leaks: Leak[] = [];
   for (const secret of secrets) {
     if (secret === undefined || secret.length < MIN_SECRET_LENGTH) continue;
     const shown = texts.find((rendering) => rendering.text.includes(secret));
-    if (shown !== undefined) leaks.push(`${JSON.stringify(secret)} in ${shown.how}`);
+    if (shown !== undefined) leaks.push({ secret, how: shown.how });
   }
   return leaks;
+}
+
+/** Each secret found in some rendering of `error`, with the rendering that showed it; empty when clean. */
+export function leaksIn(error: unknown, secrets: Iterable<string | undefined>): string[] {
+  return leakedSecrets(error, secrets).map(({ secret, how }) => `${JSON.stringify(secret)} in ${how}`);
 }
 
 /** Every leak in every recorded error, against every remembered secret (plus `extra`). */

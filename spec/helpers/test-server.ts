@@ -11,9 +11,10 @@
 //   anything else     protected API: 200 for a valid Bearer token, 401 otherwise
 
 import http, { type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { deferred, within, type Deferred } from './deferred.js';
+import { bearerToken, listen, mediaType, sendJson } from './emulators/loopback.js';
 import { rememberSecrets } from './secret-sweep.js';
 
 /** What the token endpoint received, parsed, so tests can assert the dialect. */
@@ -96,49 +97,12 @@ export interface ForeignServer {
   close(): Promise<void>;
 }
 
-/** A node:http server on 127.0.0.1 port 0 that reads each body whole and closes with every socket it opened. */
-async function listenLoopback(
-  handle: (request: IncomingMessage, response: ServerResponse, url: URL, body: string) => void | Promise<void>,
-  now: () => number,
-): Promise<{ origin: string; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let origin = '';
-  const server = http.createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      response.setHeader('Date', new Date(now()).toUTCString());
-      const url = new URL(request.url ?? '/', origin);
-      Promise.resolve(handle(request, response, url, Buffer.concat(chunks).toString('utf8'))).catch(() => response.destroy());
-    });
-  });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  // A deep backlog: the suites open hundreds of connections at once.
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    origin,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
-function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers });
-  response.end(JSON.stringify(body));
-}
-
 function record(search: URLSearchParams): Record<string, string> {
   return Object.fromEntries(search);
 }
 
 function parseTokenRequest(request: IncomingMessage, url: URL, body: string): TokenRequestRecord {
-  const contentType = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+  const contentType = mediaType(request);
   const query = record(url.searchParams);
   let bodyParams: Record<string, string> = {};
   if (contentType === 'application/json') {
@@ -219,7 +183,7 @@ export class TestServer {
   }
 
   async start(): Promise<this> {
-    const loopback = await listenLoopback((request, response, url, body) => this.#route(request, response, url, body), this.#options.now ?? Date.now);
+    const loopback = await listen((request, response, url, body) => this.#route(request, response, url, body), this.#options.now ?? Date.now);
     this.origin = loopback.origin;
     this.tokenUrl = `${loopback.origin}/token`;
     this.#close = loopback.close;
@@ -469,7 +433,7 @@ export class TestServer {
     this.apiRequests += 1;
     this.apiLog.push(entry);
     if (requestId !== undefined) this.apiRequestsById.set(requestId, (this.apiRequestsById.get(requestId) ?? 0) + 1);
-    const token = /^bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    const token = bearerToken(request);
     if (token !== undefined) this.apiRequestsByToken.set(token, (this.apiRequestsByToken.get(token) ?? 0) + 1);
     this.#notify();
 
@@ -508,7 +472,7 @@ export function startTestServer(options: TestServerOptions = {}): Promise<TestSe
 /** Starts a server on another origin that answers 200 to everything and records the Authorization headers it received. */
 export async function startForeignServer(): Promise<ForeignServer> {
   const requests: ApiRequestRecord[] = [];
-  const loopback = await listenLoopback((request, response, url) => {
+  const loopback = await listen((request, response, url) => {
     const requestId = request.headers['x-request-id'];
     requests.push({
       method: request.method ?? '',

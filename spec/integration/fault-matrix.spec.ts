@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import axios, { type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
 import { attachAuth, ErrorCodes, OAuthError, TokenEndpointError, type AttachAuthOptions, type AuthHandle, type TokenSet } from '../../lib/index.js';
+import { settleAll, until, within } from '../helpers/deferred.js';
 import { findSecret } from '../helpers/error-secrets.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { gate, startFaultServer, type FaultServer } from '../helpers/fault-server.js';
@@ -15,26 +16,9 @@ const PASSWORD = 'fault-password-81d0f2';
 const INITIAL_REFRESH_TOKEN = 'fault-initial-refresh-7b33c4';
 const BOUND_MS = 5000;
 
-/** Rejects when `promise` has not settled within `ms`: a hang fails fast instead of hanging the suite. */
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
-
-function settle<T>(promises: Promise<T>[], ms = BOUND_MS): Promise<PromiseSettledResult<T>[]> {
-  return within(Promise.allSettled(promises), ms, `${promises.length} requests`);
-}
-
-/** Waits (bounded) until `condition` holds, yielding to the event loop between checks. */
-async function until(condition: () => boolean, what: string, ms = BOUND_MS): Promise<void> {
-  const started = Date.now();
-  while (!condition()) {
-    if (Date.now() - started > ms) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
+/** Settles every request, failing the test when they have not all settled within BOUND_MS. */
+function settle<T>(promises: Promise<T>[]): Promise<PromiseSettledResult<T>[]> {
+  return settleAll(promises, BOUND_MS);
 }
 
 function reasons<T>(results: PromiseSettledResult<T>[]): unknown[] {

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ClusterTokenServer } from '../helpers/cluster-token-server.js';
+import { within } from '../helpers/deferred.js';
 import type { WorkerCommand, WorkerMessage } from '../helpers/multi-process-worker.js';
 import { requireRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -17,15 +18,6 @@ const LOCK_TTL_MS = 3000 + 1000;
 const workerPath = fileURLToPath(new URL('../helpers/multi-process-worker.ts', import.meta.url));
 
 type Reply<T extends WorkerMessage['type']> = Extract<WorkerMessage, { type: T }>;
-
-/** Rejects when `promise` has not settled within `ms`, so a hang fails the step instead of stalling it. */
-function within<T>(ms: number, promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
-}
 
 class Worker {
   readonly id: string;
@@ -116,7 +108,7 @@ describe('many processes, one token (RedisTokenStore, 8 processes)', function ()
           TOKEN_URL: tokenServer.tokenUrl,
         }),
     );
-    await within(30_000, Promise.all(workers.map((worker) => worker.ready)), 'eight workers starting');
+    await within(Promise.all(workers.map((worker) => worker.ready)), 30_000, 'eight workers starting');
   });
 
   after(async function () {
@@ -133,9 +125,9 @@ describe('many processes, one token (RedisTokenStore, 8 processes)', function ()
     const before = tokenServer.tokenRequests;
     const held = tokenServer.holdNext();
     const bursts = living().map((worker) => worker.burst(count));
-    await within(10_000, Promise.all([held.arrived, ...bursts.map((burst) => burst.fired)]), 'the token request and every burst');
+    await within(Promise.all([held.arrived, ...bursts.map((burst) => burst.fired)]), 10_000, 'the token request and every burst');
     held.release();
-    const results = await within(15_000, Promise.all(bursts.map((burst) => burst.done)), 'every burst settling');
+    const results = await within(Promise.all(bursts.map((burst) => burst.done)), 15_000, 'every burst settling');
     return {
       tokenRequests: tokenServer.tokenRequests - before,
       ok: results.reduce((sum, result) => sum + result.ok, 0),
@@ -168,15 +160,18 @@ describe('many processes, one token (RedisTokenStore, 8 processes)', function ()
     const before = tokenServer.tokenRequests;
     const held = tokenServer.holdNext();
     const bursts = workers.map((worker) => ({ worker, burst: worker.burst(50) }));
-    const holderRequest = await within(10_000, held.arrived, 'the token request of the lock holder');
+    const holderRequest = await within(held.arrived, 10_000, 'the token request of the lock holder');
     const holder = workers.find((worker) => worker.id === holderRequest.worker);
     expect(holder, 'the token request names its process').not.to.equal(undefined);
     const killedAt = performance.now();
     await holder?.stop();
+    // The server must see the dead connection before it may answer: a token request whose
+    // client is gone would otherwise still spend the refresh token (a race of the harness).
+    await within(held.closed, 5000, 'the server seeing the killed process disconnect');
     held.release();
 
     const survivors = bursts.filter(({ worker }) => worker !== holder);
-    const results = await within(2 * LOCK_TTL_MS + 5000, Promise.all(survivors.map(({ burst }) => burst.done)), 'the other processes recovering');
+    const results = await within(Promise.all(survivors.map(({ burst }) => burst.done)), 2 * LOCK_TTL_MS + 5000, 'the other processes recovering');
     const recoveredAt = performance.now();
     const takeover = tokenServer.requests.slice(before).find((request) => request.worker !== holder?.id);
 
@@ -198,12 +193,12 @@ describe('many processes, one token (RedisTokenStore, 8 processes)', function ()
     tokenServer.revokeAccessTokens();
     const before = tokenServer.tokenRequests;
     const bursts = living().map((worker) => worker.burst(50));
-    const results = await within(15_000, Promise.all(bursts.map((burst) => burst.done)), 'every burst settling');
+    const results = await within(Promise.all(bursts.map((burst) => burst.done)), 15_000, 'every burst settling');
     figures.redisDownTokenRequests = tokenServer.tokenRequests - before;
     expect(results.flatMap((result) => result.failures)).to.deep.equal([]);
     expect(results.reduce((sum, result) => sum + result.ok, 0)).to.equal(living().length * 50);
 
-    const reports = await within(5000, Promise.all(living().map((worker) => worker.report())), 'the reports');
+    const reports = await within(Promise.all(living().map((worker) => worker.report())), 5000, 'the reports');
     for (const report of reports) {
       const storeWarnings = report.warnings.filter((line) => line.includes('token store unavailable'));
       expect(storeWarnings).to.have.length(1);
@@ -213,7 +208,7 @@ describe('many processes, one token (RedisTokenStore, 8 processes)', function ()
 
   it('shares one token again once Redis is back', async function () {
     await redisServer.restart();
-    await within(10_000, Promise.all(living().map((worker) => worker.reconnected())), 'the clients reconnecting');
+    await within(Promise.all(living().map((worker) => worker.reconnected())), 10_000, 'the clients reconnecting');
     tokenServer.revokeAccessTokens();
     const outcome = await burstWhileHeld(50);
     figures.afterRedisBackTokenRequests = outcome.tokenRequests;

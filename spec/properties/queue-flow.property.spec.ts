@@ -9,6 +9,7 @@ import axios, { AxiosError, AxiosHeaders, type AxiosAdapter, type AxiosResponse,
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { attachAuth, OAuthQueueError, type AuthHandle } from '../../lib/index.js';
+import { within } from '../helpers/deferred.js';
 import { findSecret } from '../helpers/error-secrets.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
@@ -134,14 +135,6 @@ function respond(config: InternalAxiosRequestConfig, status: number, data: strin
   const valid = config.validateStatus === undefined || config.validateStatus === null || config.validateStatus(status);
   if (valid) return response;
   throw new AxiosError(`Request failed with status code ${status}`, status < 500 ? AxiosError.ERR_BAD_REQUEST : AxiosError.ERR_BAD_RESPONSE, config, null, response);
-}
-
-function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 async function runScenario(scheduler: fc.Scheduler, outcomes: Outcome[], actions: Action[]): Promise<void> {

@@ -41,6 +41,40 @@ export class JwtSigner {
   }
 }
 
+/**
+ * The JWT access tokens one emulator issued and still honours: each is signed
+ * by the emulator's own key, tracked by its `jti` until `revokeAll()`, and
+ * refused from its `exp` on, by the emulator's clock.
+ */
+export class JwtAccessTokens {
+  readonly #signer = new JwtSigner();
+  readonly #live = new Set<string>();
+  readonly #now: () => number;
+
+  constructor(now: () => number) {
+    this.#now = now;
+  }
+
+  /** A new token for `sub`, valid `lifetimeSeconds` from now. */
+  issue(sub: string, lifetimeSeconds: number, scope: string): string {
+    const iat = Math.floor(this.#now() / 1000);
+    const jti = randomId(12);
+    this.#live.add(jti);
+    return this.#signer.sign({ sub, iat, exp: iat + lifetimeSeconds, jti, scope });
+  }
+
+  /** True when `token` was issued here, is not revoked and has not expired. */
+  accepts(token: string | undefined): boolean {
+    const claims = token === undefined ? undefined : this.#signer.verify(token);
+    return claims !== undefined && this.#live.has(claims.jti) && this.#now() < claims.exp * 1000;
+  }
+
+  /** Every token issued so far stops working at once. */
+  revokeAll(): void {
+    this.#live.clear();
+  }
+}
+
 /** A random identifier for a token or a code. */
 export function randomId(bytes = 24): string {
   return randomBytes(bytes).toString('base64url');

@@ -1,7 +1,7 @@
-// The plumbing the provider emulators share: a node:http server on 127.0.0.1
-// port 0 that reads each body whole, stamps the `Date` header from the
-// emulator's clock (so a fake clock and the server agree), and closes with
-// every socket it opened.
+// The loopback plumbing the provider emulators and spec/helpers/test-server.ts
+// share: a node:http server on 127.0.0.1 port 0 that reads each body whole,
+// stamps the `Date` header from the server's clock (so a fake clock and the
+// server agree), and closes with every socket it opened.
 
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -31,7 +31,8 @@ export async function listen(route: Route, now: () => number): Promise<Loopback>
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // A deep backlog: the suites open hundreds of connections at once.
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     origin,

@@ -6,7 +6,7 @@
 // (/v1/orders and anything under /v1/) wants `Authorization: Bearer <JWT>`.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JwtSigner, randomId } from './jwt.js';
+import { JwtAccessTokens, randomId } from './jwt.js';
 import { bearerToken, formParameters, listen, mediaType, sendInvalidToken, sendJson, sendOAuthError, type Loopback } from './loopback.js';
 
 export interface MvmntEmulatorOptions {
@@ -32,13 +32,13 @@ export class MvmntEmulator {
   readonly issued: string[] = [];
 
   readonly #now: () => number;
-  readonly #signer = new JwtSigner();
-  /** `jti` of the tokens the API still takes; cleared by `revokeAllAccessTokens()`. */
-  readonly #live = new Set<string>();
+  /** The tokens the API still takes; `revokeAllAccessTokens()` empties it. */
+  readonly #tokens: JwtAccessTokens;
   #server: Loopback | undefined;
 
   private constructor(options: MvmntEmulatorOptions) {
     this.#now = options.now ?? Date.now;
+    this.#tokens = new JwtAccessTokens(this.#now);
   }
 
   static async start(options: MvmntEmulatorOptions = {}): Promise<MvmntEmulator> {
@@ -54,7 +54,7 @@ export class MvmntEmulator {
 
   /** Every access token issued so far stops working at once. */
   revokeAllAccessTokens(): void {
-    this.#live.clear();
+    this.#tokens.revokeAll();
   }
 
   async close(): Promise<void> {
@@ -104,19 +104,14 @@ export class MvmntEmulator {
       sendOAuthError(response, 400, 'invalid_grant', 'Grant type must be client_credentials');
       return;
     }
-    const iat = Math.floor(this.#now() / 1000);
-    const jti = randomId(12);
-    const accessToken = this.#signer.sign({ sub: clientId, iat, exp: iat + this.expiresIn, jti, scope: 'mvmnt-api' });
-    this.#live.add(jti);
+    const accessToken = this.#tokens.issue(clientId, this.expiresIn, 'mvmnt-api');
     this.issued.push(accessToken);
     sendJson(response, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: this.expiresIn });
   }
 
   #api(request: IncomingMessage, response: ServerResponse, url: URL): void {
     this.apiRequests += 1;
-    const token = bearerToken(request);
-    const claims = token === undefined ? undefined : this.#signer.verify(token);
-    if (claims === undefined || !this.#live.has(claims.jti) || this.#now() >= claims.exp * 1000) {
+    if (!this.#tokens.accepts(bearerToken(request))) {
       this.apiUnauthorized += 1;
       sendInvalidToken(response);
       return;

@@ -7,7 +7,7 @@
 // The sandbox (auth.sandbox.myparcel.com) is simply a second instance.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { JwtSigner, randomId } from './jwt.js';
+import { JwtAccessTokens, randomId } from './jwt.js';
 import { bearerToken, jsonParameters, listen, mediaType, sendInvalidToken, sendJson, sendOAuthError, type Loopback } from './loopback.js';
 
 export interface MyParcelEmulatorOptions {
@@ -33,12 +33,12 @@ export class MyParcelEmulator {
   readonly issued: string[] = [];
 
   readonly #now: () => number;
-  readonly #signer = new JwtSigner();
-  readonly #live = new Set<string>();
+  readonly #tokens: JwtAccessTokens;
   #server: Loopback | undefined;
 
   private constructor(options: MyParcelEmulatorOptions) {
     this.#now = options.now ?? Date.now;
+    this.#tokens = new JwtAccessTokens(this.#now);
   }
 
   static async start(options: MyParcelEmulatorOptions = {}): Promise<MyParcelEmulator> {
@@ -52,7 +52,7 @@ export class MyParcelEmulator {
   }
 
   revokeAllAccessTokens(): void {
-    this.#live.clear();
+    this.#tokens.revokeAll();
   }
 
   async close(): Promise<void> {
@@ -108,10 +108,7 @@ export class MyParcelEmulator {
       return;
     }
     const granted = requested[0] === '*' ? MYPARCEL_SCOPES.join(' ') : requested.join(' ');
-    const iat = Math.floor(this.#now() / 1000);
-    const jti = randomId(12);
-    const accessToken = this.#signer.sign({ sub: clientId, iat, exp: iat + (this.jwtLifetime ?? this.expiresIn), jti, scope: granted });
-    this.#live.add(jti);
+    const accessToken = this.#tokens.issue(clientId, this.jwtLifetime ?? this.expiresIn, granted);
     this.issued.push(accessToken);
     this.grantedScopes.push(granted);
     sendJson(response, 200, { token_type: 'Bearer', expires_in: this.expiresIn, access_token: accessToken });
@@ -119,9 +116,7 @@ export class MyParcelEmulator {
 
   #api(request: IncomingMessage, response: ServerResponse): void {
     this.apiRequests += 1;
-    const token = bearerToken(request);
-    const claims = token === undefined ? undefined : this.#signer.verify(token);
-    if (claims === undefined || !this.#live.has(claims.jti) || this.#now() >= claims.exp * 1000) {
+    if (!this.#tokens.accepts(bearerToken(request))) {
       this.apiUnauthorized += 1;
       sendInvalidToken(response);
       return;

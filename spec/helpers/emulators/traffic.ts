@@ -4,20 +4,8 @@
 // fast the machine is). Every wait is bounded.
 
 import type { AxiosInstance } from 'axios';
+import { within } from '../deferred.js';
 import type { FakeClock } from '../fake-clock.js';
-
-/** Rejects when `promise` has not settled within `ms`, so a hang fails the test fast. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Sends `count` GETs at once and returns their statuses (a rejected request counts as 0). */
 export async function storm(api: AxiosInstance, path: string, count: number): Promise<number[]> {

@@ -4,10 +4,11 @@
 import axios, { type AxiosInstance } from 'axios';
 import { expect } from 'chai';
 import { attachAuth, createPkce, movemintAuthorizeUrl, OAuthError, presets, type AttachAuthOptions, type AuthHandle, type Grant } from '../../../lib/index.js';
+import { within } from '../../helpers/deferred.js';
 import { findSecret } from '../../helpers/error-secrets.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MovemintEmulator } from '../../helpers/emulators/movemint.js';
-import { steadyStream, storm, within } from '../../helpers/emulators/traffic.js';
+import { steadyStream, storm } from '../../helpers/emulators/traffic.js';
 
 describe('Movemint through presets.movemint', () => {
   let movemint: MovemintEmulator;

@@ -5,10 +5,11 @@
 import axios, { type AxiosInstance } from 'axios';
 import { expect } from 'chai';
 import { attachAuth, OAuthError, OAuthQueueError, presets, type AttachAuthOptions, type AuthHandle, type Grant } from '../../../lib/index.js';
+import { within } from '../../helpers/deferred.js';
 import { findSecret } from '../../helpers/error-secrets.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MusementEmulator } from '../../helpers/emulators/musement.js';
-import { steadyStream, storm, within } from '../../helpers/emulators/traffic.js';
+import { steadyStream, storm } from '../../helpers/emulators/traffic.js';
 
 describe('Musement through presets.musement', () => {
   let musement: MusementEmulator;

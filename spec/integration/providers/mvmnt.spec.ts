@@ -4,10 +4,11 @@
 import axios, { type AxiosInstance } from 'axios';
 import { expect } from 'chai';
 import { attachAuth, OAuthError, presets, type AttachAuthOptions, type AuthHandle } from '../../../lib/index.js';
+import { within } from '../../helpers/deferred.js';
 import { findSecret } from '../../helpers/error-secrets.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MvmntEmulator } from '../../helpers/emulators/mvmnt.js';
-import { steadyStream, storm, within } from '../../helpers/emulators/traffic.js';
+import { steadyStream, storm } from '../../helpers/emulators/traffic.js';
 
 describe('MVMNT through presets.mvmnt', () => {
   let mvmnt: MvmntEmulator;

@@ -5,10 +5,11 @@
 import axios, { type AxiosInstance } from 'axios';
 import { expect } from 'chai';
 import { attachAuth, OAuthError, presets, type AttachAuthOptions, type AuthHandle, type MyParcelPresetOptions } from '../../../lib/index.js';
+import { within } from '../../helpers/deferred.js';
 import { findSecret } from '../../helpers/error-secrets.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 import { MYPARCEL_SCOPES, MyParcelEmulator } from '../../helpers/emulators/myparcel.js';
-import { steadyStream, storm, within } from '../../helpers/emulators/traffic.js';
+import { steadyStream, storm } from '../../helpers/emulators/traffic.js';
 
 describe('MyParcel.com through presets.myparcel', () => {
   let myparcel: MyParcelEmulator;
