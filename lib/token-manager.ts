@@ -4,7 +4,8 @@
 // is single-flight; the queue is paused while a held request waits for it.
 
 import PQueue from 'p-queue';
-import axios, { type InternalAxiosRequestConfig } from 'axios';
+import type { InternalAxiosRequestConfig } from 'axios';
+import { watchHeldRequest } from './held-request.js';
 import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, redactSecrets } from './errors.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
 import { ClusterRefresh, hasLock } from './cluster-refresh.js';
@@ -489,58 +490,4 @@ export class TokenManager {
     // Messages are built from scrubbed errors already; scrubbing again guards against a slip.
     sink(`axios-oauth-queue: ${redactSecrets(message, this.#secrets())}`);
   }
-}
-
-
-interface HeldWatch {
-  signal: AbortSignal;
-  cleanup: () => void;
-}
-
-/**
- * An AbortSignal that fires when the caller aborts (signal or cancelToken) or the
- * request's own timeout passes while it is held; its reason is the error axios
- * itself would have thrown, so callers see the errors they already handle.
- */
-function watchHeldRequest(config: InternalAxiosRequestConfig): HeldWatch | undefined {
-  const { signal, cancelToken } = config;
-  const timeout = config.timeout ?? 0;
-  if (signal === undefined && cancelToken === undefined && !(timeout > 0)) return undefined;
-  const controller = new AbortController();
-  const cleanups: (() => void)[] = [];
-  const cancel = (): void => {
-    controller.abort(new axios.CanceledError(undefined, config));
-  };
-  if (signal !== undefined) {
-    if (signal.aborted) cancel();
-    else if (typeof signal.addEventListener === 'function') {
-      signal.addEventListener('abort', cancel);
-      cleanups.push(() => signal.removeEventListener?.('abort', cancel));
-    }
-  }
-  if (cancelToken !== undefined) {
-    const onCancel = (reason: unknown): void => {
-      controller.abort(reason ?? new axios.CanceledError(undefined, config));
-    };
-    if (cancelToken.reason !== undefined) onCancel(cancelToken.reason);
-    else {
-      cancelToken.subscribe(onCancel);
-      cleanups.push(() => cancelToken.unsubscribe(onCancel));
-    }
-  }
-  if (timeout > 0) {
-    const timer = setTimeout(() => {
-      const clarify = config.transitional?.clarifyTimeoutError === true;
-      const message = config.timeoutErrorMessage ?? `timeout of ${timeout}ms exceeded`;
-      controller.abort(new axios.AxiosError(message, clarify ? axios.AxiosError.ETIMEDOUT : axios.AxiosError.ECONNABORTED, config));
-    }, timeout);
-    timer.unref();
-    cleanups.push(() => clearTimeout(timer));
-  }
-  return {
-    signal: controller.signal,
-    cleanup: () => {
-      for (const cleanup of cleanups) cleanup();
-    },
-  };
 }
