@@ -5,7 +5,7 @@
 import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import type { AttachAuthOptions } from './options.js';
 import { OriginGuard } from './origin-guard.js';
-import { REDACTED_AUTHORIZATION, hideRawRequests, redactAxiosError } from './redact.js';
+import { REDACTED_AUTHORIZATION, hideRawRequests, isStream, redactAxiosError } from './redact.js';
 import { AuthAttempt } from './request-state.js';
 import { resolveOptions } from './resolve-options.js';
 import { TokenManager, type AuthStats, type CachedToken, type RevocationResult } from './token-manager.js';
@@ -158,12 +158,6 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
 function isInsufficientScope(response: AxiosResponse): boolean {
   const challenge = response.headers['www-authenticate'];
   return typeof challenge === 'string' && /error\s*=\s*"?insufficient_scope"?/i.test(challenge);
-}
-
-function isStream(data: unknown): boolean {
-  if (data === null || typeof data !== 'object') return false;
-  // A Node stream (pipe) or a WHATWG ReadableStream (getReader) is consumed by the first send.
-  return typeof (data as { pipe?: unknown }).pipe === 'function' || typeof (data as { getReader?: unknown }).getReader === 'function';
 }
 
 function redirectTarget(redirect: RedirectOptions): string {

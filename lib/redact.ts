@@ -24,8 +24,8 @@ export function hideRawRequests(error: AxiosError): void {
   hide(error, 'request');
   if (error.response !== undefined) hide(error.response, 'request');
   // A stream body (or a stream response) links back to the raw request, whose headers hold the token.
-  if (error.config !== undefined && isPipeable(error.config.data)) hide(error.config, 'data');
-  if (error.response !== undefined && isPipeable(error.response.data)) hide(error.response, 'data');
+  if (error.config !== undefined && isStream(error.config.data)) hide(error.config, 'data');
+  if (error.response !== undefined && isStream(error.response.data)) hide(error.response, 'data');
   // A user's keep-alive agent links to its sockets and the last request on each.
   if (error.config !== undefined) summariseAgents(error.config);
 }
@@ -54,8 +54,10 @@ function summariseAgents(config: object): void {
   });
 }
 
-function isPipeable(value: unknown): boolean {
-  return value !== null && typeof value === 'object' && typeof (value as { pipe?: unknown }).pipe === 'function';
+/** A Node stream (pipe) or a WHATWG ReadableStream (getReader): consumed by the first send, and linked to it. */
+export function isStream(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false;
+  return typeof (value as { pipe?: unknown }).pipe === 'function' || typeof (value as { getReader?: unknown }).getReader === 'function';
 }
 
 /** Keeps the property readable but out of util.inspect, JSON.stringify and Object.keys. */

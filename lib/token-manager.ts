@@ -117,11 +117,6 @@ export class TokenManager {
     return token;
   }
 
-  /** The version of the token set held now (0 when none). */
-  get currentVersion(): number {
-    return this.#current?.version ?? 0;
-  }
-
   /**
    * Waits in the paused queue for the single-flight refresh. Settles early with
    * axios's own errors when the request is aborted or its timeout passes while held.
