@@ -107,7 +107,12 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       return Promise.reject(error);
     }
     const response = error.response;
-    if (response === undefined || !retryStatusCodes.has(response.status) || attempt.replayed || isInsufficientScope(response)) {
+    if (response === undefined || !retryStatusCodes.has(response.status) || isInsufficientScope(response)) {
+      return Promise.reject(redactAxiosError(error));
+    }
+    if (attempt.replayed) {
+      // Never a second replay; the refusal still counts towards the 401 back-off.
+      manager.refuse(attempt.tokenVersion, true);
       return Promise.reject(redactAxiosError(error));
     }
     if (isStream(config.data)) {
@@ -124,18 +129,28 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       }
       config.timeout = Math.ceil(left);
     }
-    attempt.replayed = true;
     // Token-version rule: only a 401 for the token held now invalidates it; a late
     // 401 for an older token replays with the current one and costs no token request.
-    manager.invalidate(attempt.tokenVersion);
+    if (!manager.refuse(attempt.tokenVersion, false)) {
+      error.message += ' (not replayed by axios-oauth-queue: the API refused the last new tokens before accepting any, so 401-driven refreshes pause for a while)';
+      return Promise.reject(redactAxiosError(error));
+    }
+    attempt.replayed = true;
     manager.recordReplay();
     config.headers.set('Authorization', REDACTED_AUTHORIZATION);
     events.onReplay?.(config);
     return instance.request(config);
   };
 
+  /** Any success with a token ends a 401 back-off (design.md: reset by any success). */
+  const onResponse = (response: AxiosResponse): AxiosResponse => {
+    const attempt = response.config.authAttempt;
+    if (attempt !== undefined && attempt.owner === owner && attempt.tokenVersion !== 0) manager.accept(attempt.tokenVersion);
+    return response;
+  };
+
   const requestId = instance.interceptors.request.use(onRequest);
-  const responseId = instance.interceptors.response.use(undefined, onResponseError);
+  const responseId = instance.interceptors.response.use(onResponse, onResponseError);
   let detached = false;
 
   return {

@@ -28,7 +28,15 @@ export interface CachedToken {
   readonly authorization: string;
   /** Set when a 401 proved the server no longer takes this token. */
   invalidated: boolean;
+  /** Set once the API answered a request sent with this token with success. */
+  accepted: boolean;
+  /** Set once a 401 for this token, before it was ever accepted, has been counted. */
+  refusedUnaccepted: boolean;
 }
+
+/** The first pause of 401-driven refreshes once two fresh tokens in a row were refused, ms; it doubles up to the cap. */
+const REFUSAL_BACKOFF_MS = 1000;
+const REFUSAL_BACKOFF_CAP_MS = 60_000;
 
 /** Counters for metrics; read them with `handle.stats()`. */
 export interface AuthStats {
@@ -80,6 +88,12 @@ export class TokenManager {
   #version = 0;
   #coolDown: { until: number; error: Error } | undefined;
   #backgroundRetryAt = 0;
+  /** Tokens in a row that the API refused before it ever accepted them (design.md: new tokens will not help). */
+  #refusedInARow = 0;
+  /** Until then a 401 for a token never accepted reaches its caller without a refresh. */
+  #refusalBackoffUntil = 0;
+  /** How long the last successful token request took, ms: a short token's refresh starts at least this early. */
+  #tokenLatencyMs = 0;
   #detached = false;
   /** Single flight across processes, when the store has a lock (RedisTokenStore). */
   readonly #cluster: ClusterRefresh | undefined;
@@ -149,10 +163,44 @@ export class TokenManager {
     );
   }
 
-  /** Marks token `version` as refused by the server, so the next request holds and refreshes. */
-  invalidate(version: number): void {
+  /**
+   * A 401 answered a request sent with token `version`. Marks the current token as refused
+   * (the next request holds and refreshes) and answers true when the request should be
+   * replayed; false while 401-driven refreshes back off because the API keeps refusing
+   * fresh tokens it never accepted (a wrong audience, a scope the client lacks): then the
+   * 401 reaches the caller and costs no token request. `replayed` requests only count.
+   */
+  refuse(version: number, replayed: boolean): boolean {
     const token = this.#current;
-    if (token !== undefined && token.version === version) token.invalidated = true;
+    // A 401 for an older token: the current one is already another (rule 2 of the queue flow).
+    if (token === undefined || token.version !== version || token.invalidated) return true;
+    if (!token.accepted) {
+      const now = this.#now();
+      if (!token.refusedUnaccepted) {
+        token.refusedUnaccepted = true;
+        this.#refusedInARow += 1;
+        if (this.#refusedInARow >= 2) {
+          const pause = Math.min(REFUSAL_BACKOFF_CAP_MS, REFUSAL_BACKOFF_MS * 2 ** (this.#refusedInARow - 2));
+          this.#refusalBackoffUntil = now + pause;
+          this.#log('warn', `the API refused ${this.#refusedInARow} new tokens in a row before accepting any; no 401-driven refresh for ${pause} ms`);
+        }
+      }
+      if (now < this.#refusalBackoffUntil) return false;
+    }
+    if (replayed) return false;
+    token.invalidated = true;
+    return true;
+  }
+
+  /** The API accepted a request sent with token `version`: any success ends a 401 back-off. */
+  accept(version: number): void {
+    const token = this.#current;
+    if (token !== undefined && token.version === version) {
+      if (token.accepted) return;
+      token.accepted = true;
+    }
+    this.#refusedInARow = 0;
+    this.#refusalBackoffUntil = 0;
   }
 
   /** A valid token set, fetched when needed (the same rules as a request). */
@@ -342,8 +390,11 @@ export class TokenManager {
   async #sendOnce(parameters: Record<string, string>): Promise<TokenEndpointAnswer> {
     this.#stats.tokenRequests += 1;
     this.#stats.tokenRequestsInFlight += 1;
+    const startedAt = performance.now();
     try {
-      return await this.#endpoint.requestToken(parameters);
+      const answer = await this.#endpoint.requestToken(parameters);
+      this.#tokenLatencyMs = performance.now() - startedAt;
+      return answer;
     } finally {
       this.#stats.tokenRequestsInFlight -= 1;
     }
@@ -389,7 +440,7 @@ export class TokenManager {
     const { tokenSet, receivedAt } = stored;
     const expiresAt = tokenSet.expiresAt ?? Number.POSITIVE_INFINITY;
     const refreshAt =
-      tokenSet.expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - effectiveRefreshWindow(this.#options.refreshWindowMs, receivedAt, expiresAt);
+      tokenSet.expiresAt === undefined ? Number.POSITIVE_INFINITY : expiresAt - effectiveRefreshWindow(this.#options.refreshWindowMs, receivedAt, expiresAt, this.#tokenLatencyMs);
     this.#version += 1;
     const token: CachedToken = {
       tokenSet,
@@ -399,6 +450,8 @@ export class TokenManager {
       expiresAt,
       authorization: `Bearer ${tokenSet.accessToken}`,
       invalidated: false,
+      accepted: false,
+      refusedUnaccepted: false,
     };
     this.#current = token;
     this.#stats.refreshes += 1;

@@ -145,13 +145,18 @@ function decodeSegment(segment: string): unknown {
 }
 
 /**
- * How long before `expiresAt` a background refresh starts: `refreshWindow`,
- * but never more than half the token's lifetime (a 60 s window on a 90 s token
- * would otherwise refresh after 30 s, and on a 30 s token at once).
+ * How long before `expiresAt` a background refresh starts: `refreshWindow`, but
+ * never more than a quarter of the token's lifetime (a 60 s window on a 90 s token
+ * would otherwise refresh after 30 s, and on a 30 s token at once), unless three
+ * token round trips (`tokenLatencyMs`, as last measured) need more: then up to half.
  */
-export function effectiveRefreshWindow(refreshWindowMs: number, receivedAt: number, expiresAt: number): number {
+export function effectiveRefreshWindow(refreshWindowMs: number, receivedAt: number, expiresAt: number, tokenLatencyMs = 0): number {
   const lifetime = expiresAt - receivedAt;
-  return Math.max(0, Math.min(refreshWindowMs, lifetime / 2));
+  // A quarter of the lifetime at most, so that a short token costs at most 4/3 token
+  // requests per lifetime; but never less than a few token round trips, so that the
+  // new token arrives before the old one expires (capped at half the lifetime).
+  const cap = Math.max(lifetime / 4, Math.min(lifetime / 2, 3 * tokenLatencyMs));
+  return Math.max(0, Math.min(refreshWindowMs, cap));
 }
 
 /** fresh: use it; stale: use it and refresh in the background; expired: hold requests and refresh. */

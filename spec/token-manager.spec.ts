@@ -97,7 +97,7 @@ describe('token-manager', function () {
       expect(tokens.stats()).to.include({ tokenRequests: 2, held: 0 });
     });
 
-    it('starts the background refresh at half the lifetime when the refresh window is longer than that', async () => {
+    it('starts the background refresh at three quarters of the lifetime when the refresh window is longer than a quarter', async () => {
       const { onToken, arrived } = tokenArrives('t2');
       mock
         .onPost(TOKEN_URL)
@@ -106,7 +106,7 @@ describe('token-manager', function () {
         .replyOnce(...token('t2'));
       const tokens = manager({ refreshWindow: 60, events: { onToken } });
       await tokens.getToken();
-      clock.advance(44_999);
+      clock.advance(67_499);
       expect(tokens.usable()?.tokenSet.accessToken).to.equal('t1');
       await flush();
       expect(tokens.stats().tokenRequests).to.equal(1);
@@ -127,7 +127,7 @@ describe('token-manager', function () {
       clock.advance(30 * 24 * HOUR);
       const current = tokens.usable();
       expect(current?.tokenSet.accessToken).to.equal('t1');
-      tokens.invalidate(current?.version ?? -1);
+      tokens.refuse(current?.version ?? -1, false);
       expect(tokens.usable()).to.equal(undefined);
       expect((await tokens.getToken()).accessToken).to.equal('t2');
     });

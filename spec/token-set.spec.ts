@@ -153,9 +153,14 @@ describe('token-set', () => {
       expect(effectiveRefreshWindow(60_000, T, T + 3600_000)).to.equal(60_000);
     });
 
-    it('never exceeds half the token lifetime', () => {
-      expect(effectiveRefreshWindow(60_000, T, T + 90_000)).to.equal(45_000);
-      expect(effectiveRefreshWindow(60_000, T, T + 30_000)).to.equal(15_000);
+    it('never exceeds a quarter of the token lifetime, so a short token costs at most 4/3 token requests per lifetime', () => {
+      expect(effectiveRefreshWindow(60_000, T, T + 90_000)).to.equal(22_500);
+      expect(effectiveRefreshWindow(60_000, T, T + 1000)).to.equal(250);
+    });
+
+    it('widens up to half the lifetime when three token round trips need more than a quarter', () => {
+      expect(effectiveRefreshWindow(60_000, T, T + 1000, 100)).to.equal(300);
+      expect(effectiveRefreshWindow(60_000, T, T + 1000, 400)).to.equal(500);
     });
   });
 

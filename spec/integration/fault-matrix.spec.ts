@@ -306,6 +306,44 @@ describe('fault matrix (loopback)', function () {
       expect(handle.stats().replays).to.equal(200);
     });
 
+    it('backs off 401-driven refreshes when the API refuses new tokens it never accepted, so sequential 401s cost under 0.1 token requests each', async () => {
+      connect();
+      server.api = (_request, response) => {
+        server.json(response, 401, { error: 'invalid_token' }, { 'WWW-Authenticate': 'Bearer error="invalid_token", error_description="wrong audience"' });
+      };
+      for (let index = 0; index < 50; index += 1) {
+        const [error] = reasons(await settle(fire(1).requests));
+        expect(axios.isAxiosError(error) && error.response?.status).to.equal(401);
+      }
+      expect(server.tokenRequests, 'the first token and one renewal, then no more while the API keeps refusing').to.equal(2);
+      expect(server.tokenRequests / 50).to.be.below(0.1);
+
+      // When the pause has passed, one 401 may try one new token again (and the pause doubles).
+      clock.advance(1001);
+      reasons(await settle(fire(1).requests));
+      expect(server.tokenRequests).to.equal(3);
+      reasons(await settle(fire(5).requests));
+      expect(server.tokenRequests).to.equal(3);
+    });
+
+    it('still costs exactly one refresh and one replay for a genuine revocation after a back-off ended in success', async () => {
+      connect();
+      server.api = (_request, response) => {
+        server.json(response, 401, { error: 'invalid_token' });
+      };
+      reasons(await settle(fire(2).requests));
+      expect(server.tokenRequests).to.equal(2);
+      // The API is fixed: the held token is accepted, which ends the back-off.
+      server.api = defaultApi;
+      values(await settle(fire(1).requests));
+      const before = server.tokenRequests;
+      server.validTokens.clear();
+      const { ids, requests } = fire(20);
+      values(await settle(requests));
+      expect(server.tokenRequests - before, 'one refresh for the revocation').to.equal(1);
+      for (const id of ids) expect(server.apiHits.get(id), id).to.equal(2);
+    });
+
     it('does not refresh or replay on insufficient_scope: the 401 reaches the caller', async () => {
       connect();
       server.api = (_request, response) => {
