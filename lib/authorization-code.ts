@@ -20,6 +20,8 @@ export interface AuthorizeUrlOptions {
   params?: Record<string, string>;
 }
 
+const RESERVED_PARAMETERS = new Set(['client_id', 'redirect_uri', 'response_type', 'scope', 'state', 'code_challenge', 'code_challenge_method']);
+
 /** The URL to redirect the user's browser to, with `response_type=code`. */
 export function authorizeUrl(options: AuthorizeUrlOptions): string {
   let url: URL;
@@ -40,7 +42,11 @@ export function authorizeUrl(options: AuthorizeUrlOptions): string {
     query.set('code_challenge', options.codeChallenge);
     query.set('code_challenge_method', 'S256');
   }
-  for (const [name, value] of Object.entries(options.params ?? {})) query.set(name, value);
+  for (const [name, value] of Object.entries(options.params ?? {})) {
+    // The named options own these; a second copy in params would silently replace them.
+    if (RESERVED_PARAMETERS.has(name)) throw new ConfigurationError(`params.${name}`, 'is set by its own option (clientId, redirectUri, scope, state, codeChallenge), not by params');
+    query.set(name, value);
+  }
   return url.toString();
 }
 

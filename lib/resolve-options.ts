@@ -5,6 +5,7 @@
 import type { AxiosInstance } from 'axios';
 import { ConfigurationError } from './errors.js';
 import type { AttachAuthOptions, AuthEvents, AuthLogger, Grant } from './options.js';
+import { rejectUnknownOptions } from './option-names.js';
 import { MemoryTokenStore } from './stores/memory-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
 import type { TokenEndpointConfig } from './token-endpoint.js';
@@ -43,6 +44,7 @@ export function isLoopbackHost(hostname: string): boolean {
 
 export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') throw new ConfigurationError('options', 'must be an object');
+  rejectUnknownOptions(options);
   const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp') ?? false;
 
   const tokenUrl = requireUrl(options.tokenUrl, 'tokenUrl', allowInsecureHttp);

@@ -96,6 +96,42 @@ describe('resolve-options', () => {
     });
   });
 
+  describe('unknown option names', () => {
+    const cases: [string, unknown, string, string][] = [
+      ['a misspelt top-level option', { ...BASE, tokenRequst: {} }, 'tokenRequst', 'tokenRequest'],
+      ['a top-level name with the wrong case', { ...BASE, clientID: 'x' }, 'clientID', 'clientId'],
+      ['a tokenRequest option put at the top level', { ...BASE, timeout: 1000 }, 'timeout', 'tokenRequest.timeout'],
+      ['a misspelt tokenRequest option', { ...BASE, tokenRequest: { timout: 1000 } }, 'tokenRequest.timout', 'tokenRequest.timeout'],
+      ['two letters swapped in a retry option', { ...BASE, retry: { limti: 1 } }, 'retry.limti', 'retry.limit'],
+      ['a misspelt event callback', { ...BASE, events: { onRefreshErorr: () => {} } }, 'events.onRefreshErorr', 'events.onRefreshError'],
+      ['a misspelt grant field', { ...BASE, grant: { type: 'password', username: 'ann', pasword: 'pw', password: 'pw' } }, 'grant.pasword', 'grant.password'],
+      ['a grant field in the wire spelling', { ...BASE, grant: { type: 'refresh_token', refresh_token: 'r' } }, 'grant.refresh_token', 'grant.refreshToken'],
+    ];
+    for (const [what, options, option, suggestion] of cases) {
+      it(`refuses ${what}, naming it and the closest valid name`, () => {
+        const error = configurationError(options);
+        expect(error.option).to.equal(option);
+        expect(error.code).to.equal(ErrorCodes.INVALID_OPTION);
+        expect(error.message).to.include(`did you mean "${suggestion}"?`);
+      });
+    }
+
+    it('refuses a field that belongs to another grant', () => {
+      expect(configurationError({ ...BASE, grant: { type: 'refresh_token', refreshToken: 'r', codeVerifier: 'v' } }).option).to.equal('grant.codeVerifier');
+    });
+
+    it('lists the known names when nothing is close enough to be a typo', () => {
+      const error = configurationError({ ...BASE, retry: { exponentialBackoffFactor: 3 } });
+      expect(error.option).to.equal('retry.exponentialBackoffFactor');
+      expect(error.message).to.include('known here: limit, baseDelay, maxDelay');
+    });
+
+    it('does not check the keys of a logger, a store or tokenRequest params (objects with keys of their own)', () => {
+      const logger = { debug: () => {}, warn: () => {}, info: () => {}, child: () => logger };
+      expect(() => resolveOptions(api(), { ...BASE, logger, tokenRequest: { params: { audience: 'https://api' } } })).not.to.throw();
+    });
+  });
+
   describe('accepted options', () => {
     it('fills in the documented defaults', () => {
       const resolved = resolveOptions(api(), BASE);

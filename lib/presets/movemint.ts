@@ -7,10 +7,11 @@
 
 import { authorizeUrl } from '../authorization-code.js';
 import type { AttachAuthOptions, AuthorizationCodeGrant, ClientCredentialsGrant, RefreshTokenGrant } from '../options.js';
-import { originOf, requireCredentials, supportedGrant, trimBaseUrl, type PresetOptions } from './preset-options.js';
+import { originOf, requireCredentials, supportedGrant, trimBaseUrl, withOverrides, type PresetOptions } from './preset-options.js';
 
 export const MOVEMINT_BASE_URL = 'https://www.movemint.cc';
 
+/** Options for the Movemint API. */
 export interface MovemintPresetOptions extends PresetOptions {
   /**
    * Default `{ type: 'client_credentials' }` (no user); `{ type: 'authorization_code', code, redirectUri }`
@@ -41,11 +42,10 @@ export function movemint(options: MovemintPresetOptions): AttachAuthOptions {
     // The instance's baseURL (where the user's requests go) wins; without one, the provider's API.
     defaultOrigins: [originOf(base)],
   };
-  if (options.scope !== undefined) result.scope = options.scope;
-  if (options.origins !== undefined) result.origins = options.origins;
-  return result;
+  return withOverrides(result, options, 'movemint');
 }
 
+/** What `movemintAuthorizeUrl` needs to build the URL of Movemint's authorization page. */
 export interface MovemintAuthorizeOptions {
   /** The client id Movemint issued. */
   clientId: string;
@@ -59,6 +59,8 @@ export interface MovemintAuthorizeOptions {
   codeChallenge?: string;
   /** Another host, e.g. a test server; default https://www.movemint.cc. */
   baseUrl?: string;
+  /** More query parameters, e.g. `{ prompt: 'consent' }`; the ones above cannot be set this way. */
+  params?: Record<string, string>;
 }
 
 /**

@@ -6,10 +6,11 @@
 // case; every refresh returns a new refresh token that replaces the old one.
 
 import type { AttachAuthOptions, ClientCredentialsGrant, PasswordGrant, RefreshTokenGrant } from '../options.js';
-import { originOf, requireCredentials, supportedGrant, trimBaseUrl, type PresetOptions } from './preset-options.js';
+import { originOf, requireCredentials, supportedGrant, trimBaseUrl, withOverrides, type PresetOptions } from './preset-options.js';
 
 export const MUSEMENT_BASE_URL = 'https://api.musement.com';
 
+/** Options for the Musement API. */
 export interface MusementPresetOptions extends PresetOptions {
   /**
    * Default `{ type: 'client_credentials' }` (no customer); `{ type: 'password', username, password }`
@@ -18,7 +19,10 @@ export interface MusementPresetOptions extends PresetOptions {
   grant?: ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant;
 }
 
-/** attachAuth options for Musement. */
+/**
+ * attachAuth options for Musement. Any attachAuth option overrides the preset's; `tokenRequest`
+ * is merged, so `tokenRequest: { timeout: 1000 }` keeps the GET-with-query dialect.
+ */
 export function musement(options: MusementPresetOptions): AttachAuthOptions {
   requireCredentials(options, 'musement');
   const base = options.baseUrl === undefined ? MUSEMENT_BASE_URL : trimBaseUrl(options.baseUrl, 'musement');
@@ -34,6 +38,5 @@ export function musement(options: MusementPresetOptions): AttachAuthOptions {
     // The instance's baseURL (where the user's requests go) wins; without one, the provider's API.
     defaultOrigins: [originOf(base)],
   };
-  if (options.origins !== undefined) result.origins = options.origins;
-  return result;
+  return withOverrides(result, options, 'musement');
 }

@@ -64,4 +64,10 @@ describe('movemintAuthorizeUrl', () => {
     expect(url.searchParams.get('code_challenge')).to.equal(pkce.codeChallenge);
     expect(url.searchParams.get('code_challenge_method')).to.equal('S256');
   });
+
+  it('adds extra query parameters, but not ones that would replace a named option', () => {
+    const url = new URL(movemintAuthorizeUrl({ clientId: 'uid', redirectUri: 'https://app.example.com/cb', params: { prompt: 'consent' } }));
+    expect(url.searchParams.get('prompt')).to.equal('consent');
+    expect(() => movemintAuthorizeUrl({ clientId: 'uid', redirectUri: 'https://app.example.com/cb', params: { client_id: 'other' } })).to.throw(ConfigurationError, 'params.client_id');
+  });
 });

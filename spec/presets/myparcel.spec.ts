@@ -30,9 +30,19 @@ describe('presets.myparcel', () => {
     expect(options.defaultOrigins).to.deep.equal(['https://sandbox-api.myparcel.com']);
   });
 
-  it('lets baseUrl win over sandbox, for a test server that serves both', () => {
-    const options = presets.myparcel({ ...credentials, sandbox: true, baseUrl: 'http://127.0.0.1:7000' });
+  it('moves the token endpoint and the token to baseUrl, for a test server that serves both', () => {
+    const options = presets.myparcel({ ...credentials, baseUrl: 'http://127.0.0.1:7000' });
     expect(options.tokenUrl).to.equal('http://127.0.0.1:7000/access-token');
     expect(options.defaultOrigins).to.deep.equal(['http://127.0.0.1:7000']);
+  });
+
+  it('keeps sandbox meaningful beside baseUrl: the token comes from baseUrl and may also go to the sandbox API', () => {
+    const options = presets.myparcel({ ...credentials, sandbox: true, baseUrl: 'http://127.0.0.1:7000' });
+    expect(options.tokenUrl).to.equal('http://127.0.0.1:7000/access-token');
+    expect(options.defaultOrigins).to.deep.equal(['http://127.0.0.1:7000', 'https://sandbox-api.myparcel.com']);
+  });
+
+  it('refuses a misspelt sandbox, suggesting the preset option', () => {
+    expect(() => presets.myparcel({ ...credentials, sandbx: true } as never)).to.throw(ConfigurationError, 'did you mean "myparcel.sandbox"?');
   });
 });
