@@ -6,7 +6,7 @@ import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosReques
 import type { AttachAuthOptions } from './options.js';
 import { OriginGuard } from './origin-guard.js';
 import { REDACTED_AUTHORIZATION, hideRawRequests, isStream, redactAxiosError } from './redact.js';
-import { AuthAttempt } from './request-state.js';
+import { AuthAttempt, attemptOf, setAttempt } from './request-state.js';
 import { resolveOptions } from './resolve-options.js';
 import { TokenManager, type AuthStats, type CachedToken, type RevocationResult } from './token-manager.js';
 import type { TokenSet } from './token-set.js';
@@ -19,8 +19,8 @@ export interface AuthHandle {
   refresh(): Promise<TokenSet>;
   /** Revokes the refresh and access tokens at `revocationUrl` (RFC 7009) and forgets the token set. */
   revoke(): Promise<RevocationResult>;
-  /** GETs `tokenInfoUrl` with the current token and returns the parsed body. */
-  tokenInfo(): Promise<unknown>;
+  /** GETs `tokenInfoUrl` with the current token and returns the parsed body, typed as `T` (unchecked; default `unknown`). */
+  tokenInfo<T = unknown>(): Promise<T>;
   /** Removes both interceptors and every timer. Requests already held still settle. */
   detach(): void;
   /** Counters for metrics. */
@@ -84,10 +84,10 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
 
   const onRequest = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
     if (config.skipAuth === true || !guard.allowsRequest(config)) return config;
-    let attempt = config.authAttempt;
+    let attempt = attemptOf(config);
     if (attempt === undefined || attempt.owner !== owner) {
       attempt = new AuthAttempt(owner);
-      config.authAttempt = attempt;
+      setAttempt(config, attempt);
       if (config.timeout !== undefined && config.timeout > 0) timeBudgets.set(attempt, { startedAt: performance.now(), timeout: config.timeout });
     }
     const token = manager.usable();
@@ -99,7 +99,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     if (!axios.isAxiosError(error) || error.config === undefined) return Promise.reject(error);
     const config = error.config;
-    const attempt = config.authAttempt;
+    const attempt = attemptOf(config);
     // Not a request we sent a token with: left as it is, except that its raw request and a keep-alive
     // agent it shares with requests that did carry a token must not show their headers.
     if (attempt === undefined || attempt.owner !== owner || attempt.tokenVersion === 0) {
@@ -144,7 +144,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
 
   /** Any success with a token ends a 401 back-off (design.md: reset by any success). */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
-    const attempt = response.config.authAttempt;
+    const attempt = attemptOf(response.config);
     if (attempt !== undefined && attempt.owner === owner && attempt.tokenVersion !== 0) manager.accept(attempt.tokenVersion);
     return response;
   };

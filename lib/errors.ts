@@ -24,6 +24,8 @@ export const ErrorCodes = {
   GRANT_SPENT: 'ERR_GRANT_SPENT',
   /** The handle was detached while the operation waited. */
   DETACHED: 'ERR_OAUTH_QUEUE_DETACHED',
+  /** A refresh failed with an error from outside this package (a bug, a throwing callback); its name is in `cause`. */
+  UNEXPECTED: 'ERR_OAUTH_QUEUE_UNEXPECTED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
@@ -153,6 +155,23 @@ export class ConfigurationError extends OAuthQueueError {
     super(ErrorCodes.INVALID_OPTION, `axios-oauth-queue: option "${option}" ${expected}`, { cause: new TypeError(`invalid value for ${option}`) });
     this.option = option;
   }
+}
+
+/**
+ * Every error this package reports, e.g. to `events.onRefreshError`: each has a string
+ * `code` (one of `ErrorCodes`, or the server's OAuth `error` on an `OAuthError`).
+ * Narrow with `instanceof` for `status`, `description` and the rest.
+ */
+export type AuthError = OAuthError | TokenEndpointError | ConfigurationError | OAuthQueueError;
+
+/**
+ * `error` as an AuthError: itself when it is one; otherwise wrapped, with only its
+ * name (never its message, which may hold anything) carried in the cause.
+ */
+export function toAuthError(error: unknown): AuthError {
+  if (error instanceof OAuthQueueError) return error;
+  const name = error instanceof Error ? error.name : typeof error;
+  return new OAuthQueueError(ErrorCodes.UNEXPECTED, `axios-oauth-queue: the refresh failed with an unexpected ${name}`, { cause: new Error(name) });
 }
 
 /** 408, 425, 429 and every 5xx are worth another try later. */

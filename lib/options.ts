@@ -1,6 +1,7 @@
 // The options of attachAuth, documented field by field, and the types of grants.
 // Validation lives in resolve-options.ts; this file only describes.
 
+import type { AuthError } from './errors.js';
 import type { TokenStore } from './stores/token-store.js';
 import type { TokenSet } from './token-set.js';
 import type { InternalAxiosRequestConfig } from 'axios';
@@ -73,8 +74,12 @@ export interface RetryOptions {
 export interface AuthEvents {
   /** A new token set arrived (from the token endpoint or the store). */
   onToken?: (tokenSet: TokenSet) => void;
-  /** A refresh failed; held requests reject with this same error. */
-  onRefreshError?: (error: Error) => void;
+  /**
+   * A refresh failed; held requests reject with this same error (one from outside the
+   * package, such as a bug, arrives here wrapped with code `ERR_OAUTH_QUEUE_UNEXPECTED`).
+   * `error.code` needs no cast: `if (error.code === 'invalid_client') page()`.
+   */
+  onRefreshError?: (error: AuthError) => void;
   /** A request is about to be replayed after a 401. */
   onReplay?: (config: InternalAxiosRequestConfig) => void;
 }

@@ -1,8 +1,11 @@
 // Per-request state of the queue flow, kept in one typed place on the request
-// config (a module augmentation of axios), so that it survives the replay:
-// axios's mergeConfig passes a class instance through by reference.
+// config, so that it survives the replay: axios's mergeConfig passes a class
+// instance through by reference. The property is read and written only here and
+// is not part of axios's public config type (only `skipAuth` is).
 
-/** What axios-oauth-queue remembers about one request. Internal; do not set it yourself. */
+import type { AxiosRequestConfig } from 'axios';
+
+/** What axios-oauth-queue remembers about one request. Internal: not exported from the package. */
 export class AuthAttempt {
   /** Which attachAuth handle owns this request. */
   readonly owner: number;
@@ -20,7 +23,18 @@ declare module 'axios' {
   interface AxiosRequestConfig {
     /** Send this request without a token (axios-oauth-queue). */
     skipAuth?: boolean;
-    /** @internal State of axios-oauth-queue for this request. */
-    authAttempt?: AuthAttempt;
   }
+}
+
+/** The config as this file sees it: a string key (every axios 1.x merge copies it), typed here only. */
+type ConfigWithAttempt = AxiosRequestConfig & { authAttempt?: AuthAttempt };
+
+/** The attempt recorded on a request config, if any. */
+export function attemptOf(config: AxiosRequestConfig): AuthAttempt | undefined {
+  return (config as ConfigWithAttempt).authAttempt;
+}
+
+/** Records the attempt on a request config, where the replay's merged config will find it. */
+export function setAttempt(config: AxiosRequestConfig, attempt: AuthAttempt): void {
+  (config as ConfigWithAttempt).authAttempt = attempt;
 }

@@ -6,7 +6,7 @@
 import PQueue from 'p-queue';
 import type { InternalAxiosRequestConfig } from 'axios';
 import { watchHeldRequest } from './held-request.js';
-import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, redactSecrets } from './errors.js';
+import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, redactSecrets, toAuthError } from './errors.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
 import { ClusterRefresh, hasLock } from './cluster-refresh.js';
 import type { ResolvedOptions } from './resolve-options.js';
@@ -237,11 +237,11 @@ export class TokenManager {
   }
 
   /** GETs the token info endpoint with the current token and returns its parsed body. */
-  async tokenInfo(): Promise<unknown> {
+  async tokenInfo<T = unknown>(): Promise<T> {
     const url = this.#options.tokenInfoUrl;
     if (url === undefined) throw new ConfigurationError('tokenInfoUrl', 'is required for handle.tokenInfo()');
     const tokenSet = await this.getToken();
-    return this.#endpoint.tokenInfo(url, tokenSet.accessToken);
+    return (await this.#endpoint.tokenInfo(url, tokenSet.accessToken)) as T;
   }
 
   /** Stops every timer; a refresh waiting on one rejects, so nothing held hangs. */
@@ -328,7 +328,7 @@ export class TokenManager {
         if (failure instanceof OAuthError) await this.#forget();
       }
       this.#log('warn', `token refresh failed: ${failure.message}`);
-      this.#options.events.onRefreshError?.(failure);
+      this.#options.events.onRefreshError?.(toAuthError(failure));
       throw failure;
     }
   }
