@@ -12,7 +12,7 @@ const unusedVars = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'dist-tsc/**', 'node_modules/**', 'coverage/**', '.tmp/**'] },
+  { ignores: ['dist/**', 'dist-tsc/**', 'node_modules/**', 'coverage/**', '.tmp/**', 'docs-api/**'] },
   {
     files: ['**/*.{ts,mts,cts}'],
     extends: [js.configs.recommended, ...tseslint.configs.recommended],

@@ -5,10 +5,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ConfigurationError } from './errors.js';
 
+/** What `authorizeUrl` needs to build an authorization request URL (RFC 6749 §4.1.1). */
 export interface AuthorizeUrlOptions {
   /** The authorization endpoint, e.g. `https://www.movemint.cc/oauth/authorize`. */
   authorizationUrl: string;
+  /** The client id the provider issued. */
   clientId: string;
+  /** Where the provider sends the user back with `?code=…`; must be registered with the provider. */
   redirectUri: string;
   /** Space-separated string or array. Sent even when empty if given as `''` (Movemint's example does). */
   scope?: string | readonly string[];
@@ -52,8 +55,11 @@ export function authorizeUrl(options: AuthorizeUrlOptions): string {
 
 /** A PKCE pair: keep `codeVerifier` for the token request, send `codeChallenge` in the authorize URL. */
 export interface Pkce {
+  /** The secret half: keep it in the user's session and send it as the grant's `codeVerifier`. */
   codeVerifier: string;
+  /** The S256 hash of the verifier: send it in the authorization URL (`codeChallenge`). */
   codeChallenge: string;
+  /** Always `S256` (the plain method is not offered). */
   codeChallengeMethod: 'S256';
 }
 

@@ -28,18 +28,23 @@ export const ErrorCodes = {
   UNEXPECTED: 'ERR_OAUTH_QUEUE_UNEXPECTED',
 } as const;
 
+/** One of the codes in `ErrorCodes`. */
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-interface BaseErrorOptions {
+/** What every error of the package may carry. */
+export interface BaseErrorOptions {
+  /** The underlying failure, already cleaned of secrets. */
   cause?: unknown;
 }
 
 /** Base class of every error created by axios-oauth-queue. */
 export class OAuthQueueError extends Error {
+  /** The class name, `OAuthQueueError`. */
   override name = 'OAuthQueueError';
   /** A stable machine-readable code; for `OAuthError` it is the server's `error` value. */
   readonly code: string;
 
+  /** Made by the package; `code` is one of `ErrorCodes` (or a server's OAuth `error`). */
   constructor(code: string, message: string, options: BaseErrorOptions = {}) {
     super(message, 'cause' in options ? { cause: options.cause } : undefined);
     this.code = code;
@@ -57,11 +62,17 @@ export class OAuthQueueError extends Error {
   }
 }
 
+/** The parts of an OAuth error answer, for `new OAuthError()`. */
 export interface OAuthErrorOptions extends BaseErrorOptions {
+  /** The server's `error` value, e.g. `invalid_client`. */
   code: string;
+  /** The server's `error_description`, cleaned of secrets. */
   description?: string | undefined;
+  /** The server's `error_uri`. */
   errorUri?: string | undefined;
+  /** The HTTP status of the answer. */
   status?: number | undefined;
+  /** The `Retry-After` the server sent, in milliseconds. */
   retryAfterMs?: number | undefined;
 }
 
@@ -71,6 +82,7 @@ export interface OAuthErrorOptions extends BaseErrorOptions {
  * server's `error` value (RFC 6749 §5.2).
  */
 export class OAuthError extends OAuthQueueError {
+  /** The class name, `OAuthError`. */
   override name = 'OAuthError';
   /** The server's `error_description`, with any secret the client sent removed. */
   readonly description: string | undefined;
@@ -81,6 +93,7 @@ export class OAuthError extends OAuthQueueError {
   /** How long the server asked us to wait (`Retry-After`), in milliseconds. */
   readonly retryAfterMs: number | undefined;
 
+  /** Made by the package from the server's error answer. */
   constructor(message: string, options: OAuthErrorOptions) {
     super(options.code, message, options);
     this.description = options.description;
@@ -100,9 +113,13 @@ export class OAuthError extends OAuthQueueError {
   }
 }
 
+/** What went wrong at the token endpoint, for `new TokenEndpointError()`. */
 export interface TokenEndpointErrorOptions extends BaseErrorOptions {
+  /** One of `ErrorCodes`, e.g. `ERR_TOKEN_ENDPOINT_TIMEOUT`. */
   code: ErrorCode;
+  /** The HTTP status of the answer, when there was one. */
   status?: number | undefined;
+  /** The `Retry-After` the server sent, in milliseconds. */
   retryAfterMs?: number | undefined;
   /** The `error` value of a 2xx answer that carried an OAuth error body. */
   oauthCode?: string | undefined;
@@ -113,6 +130,7 @@ export interface TokenEndpointErrorOptions extends BaseErrorOptions {
  * that is not JSON, or JSON without a usable `access_token`.
  */
 export class TokenEndpointError extends OAuthQueueError {
+  /** The class name, `TokenEndpointError`. */
   override name = 'TokenEndpointError';
   /** The HTTP status of the answer, when there was one. */
   readonly status: number | undefined;
@@ -121,6 +139,7 @@ export class TokenEndpointError extends OAuthQueueError {
   /** The OAuth `error` value of a 2xx answer that carried an error body. */
   readonly oauthCode: string | undefined;
 
+  /** Made by the package when the token endpoint gives no usable answer. */
   constructor(message: string, options: TokenEndpointErrorOptions) {
     super(options.code, message, options);
     this.status = options.status;
@@ -146,10 +165,12 @@ export class TokenEndpointError extends OAuthQueueError {
 
 /** Thrown by `attachAuth` (or a preset) for an option it cannot use; `option` names it. */
 export class ConfigurationError extends OAuthQueueError {
+  /** The class name, `ConfigurationError`. */
   override name = 'ConfigurationError';
   /** The option at fault, as a path: `tokenRequest.encoding`. */
   readonly option: string;
 
+  /** `option` is the path of the option at fault; `expected` says what it must be, e.g. `must be a positive number`. */
   constructor(option: string, expected: string) {
     // The cause says what kind of value was refused, never the value itself (it may be a secret).
     super(ErrorCodes.INVALID_OPTION, `axios-oauth-queue: option "${option}" ${expected}`, { cause: new TypeError(`invalid value for ${option}`) });

@@ -5,7 +5,7 @@ export { attachAuth, type AuthHandle } from './attach-auth.js';
 export { presets, movemintAuthorizeUrl } from './presets/index.js';
 export type { MvmntPresetOptions, MovemintPresetOptions, MovemintAuthorizeOptions, MusementPresetOptions, MyParcelPresetOptions, PresetOptions } from './presets/index.js';
 export { authorizeUrl, createPkce, type AuthorizeUrlOptions, type Pkce } from './authorization-code.js';
-export { OAuthQueueError, OAuthError, TokenEndpointError, ConfigurationError, ErrorCodes, type ErrorCode, type AuthError } from './errors.js';
+export { OAuthQueueError, OAuthError, TokenEndpointError, ConfigurationError, ErrorCodes, type ErrorCode, type AuthError, type BaseErrorOptions, type OAuthErrorOptions, type TokenEndpointErrorOptions } from './errors.js';
 export { MemoryTokenStore } from './stores/memory-token-store.js';
 export { RedisTokenStore, TokenStoreUnavailableError, type RedisTokenStoreOptions, type RedisClientLike } from './stores/redis-token-store.js';
 export type { TokenStore, StoredTokenSet, TokenStoreLock } from './stores/token-store.js';

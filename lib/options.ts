@@ -8,19 +8,25 @@ import type { InternalAxiosRequestConfig } from 'axios';
 
 /** The client credentials grant (RFC 6749 §4.4): the application acts for itself. The default. */
 export interface ClientCredentialsGrant {
+  /** The grant type, sent as `grant_type`. */
   type: 'client_credentials';
 }
 
 /** The resource owner password credentials grant (RFC 6749 §4.3). */
 export interface PasswordGrant {
+  /** The grant type, sent as `grant_type`. */
   type: 'password';
+  /** The resource owner's user name. */
   username: string;
+  /** The resource owner's password. Never logged or put in an error. */
   password: string;
 }
 
 /** Start from a refresh token stored earlier (RFC 6749 §6). */
 export interface RefreshTokenGrant {
+  /** The grant type, sent as `grant_type`. */
   type: 'refresh_token';
+  /** A refresh token kept from an earlier session; with a rotating provider, the newest one. */
   refreshToken: string;
 }
 
@@ -29,13 +35,17 @@ export interface RefreshTokenGrant {
  * the refresh token the server returned.
  */
 export interface AuthorizationCodeGrant {
+  /** The grant type, sent as `grant_type`. */
   type: 'authorization_code';
+  /** The code from the redirect (`?code=…`). */
   code: string;
+  /** The redirect URI the authorization request used; the server checks they match. */
   redirectUri: string;
   /** The PKCE code verifier (RFC 7636) when the authorization request carried a code challenge. */
   codeVerifier?: string;
 }
 
+/** The grant used to get the first token: one of the four grant objects, told apart by `type`. */
 export type Grant = ClientCredentialsGrant | PasswordGrant | RefreshTokenGrant | AuthorizationCodeGrant;
 
 /** How the token request is sent: the "dialect" of a token endpoint. */
@@ -86,12 +96,15 @@ export interface AuthEvents {
 
 /** Where log lines go. Lines never contain a secret or a token. */
 export interface AuthLogger {
+  /** Each token request, renewal and replay. */
   debug?: (message: string) => void;
+  /** Failures: a refresh that failed, a store that did not answer. */
   warn?: (message: string) => void;
 }
 
 /** A clock, for tests: `now()` returns epoch milliseconds. */
 export interface AuthClock {
+  /** The current time in epoch milliseconds. */
   now(): number;
 }
 

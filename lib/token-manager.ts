@@ -56,7 +56,9 @@ export interface AuthStats {
 
 /** What `handle.revoke()` did with each token it held. */
 export interface RevocationResult {
+  /** `revoked`, `unsupported` (the server answered `unsupported_token_type`) or `none` (no refresh token was held). */
   refreshToken: 'revoked' | 'unsupported' | 'none';
+  /** `revoked`, `unsupported` or `none` (no access token was held). */
   accessToken: 'revoked' | 'unsupported' | 'none';
 }
 

@@ -5,13 +5,21 @@ import { ErrorCodes, TokenEndpointError } from './errors.js';
 
 /** A token response as the wire carries it (RFC 6749 §5.1, plus `created_at` from Doorkeeper servers). */
 export interface TokenResponseBody {
+  /** The access token (a string in a valid answer). */
   access_token?: unknown;
+  /** `Bearer`, in any case. */
   token_type?: unknown;
+  /** Lifetime of the access token in seconds. */
   expires_in?: unknown;
+  /** A refresh token, when the grant issues one. */
   refresh_token?: unknown;
+  /** The scope granted, space-separated. */
   scope?: unknown;
+  /** When the token was made, in epoch seconds (Doorkeeper servers such as Movemint). */
   created_at?: unknown;
+  /** An OAuth error code, when the answer is an error (RFC 6749 §5.2). */
   error?: unknown;
+  /** The human-readable text of that error. */
   error_description?: unknown;
   [name: string]: unknown;
 }

@@ -13,7 +13,10 @@ export class MemoryTokenStore implements TokenStore {
   readonly #entries = new Map<string, Entry>();
   readonly #now: () => number;
 
-  /** @param now the clock, for tests; default `Date.now`. */
+  /**
+   * A store for this process only.
+   * @param now the clock, for tests; default `Date.now`.
+   */
   constructor(now: () => number = Date.now) {
     this.#now = now;
   }

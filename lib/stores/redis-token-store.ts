@@ -12,9 +12,13 @@ import type { StoredTokenSet, TokenStore, TokenStoreLock } from './token-store.j
  * and a connected node-redis v4/v5 client (`createClient()`) both fit.
  */
 export interface RedisClientLike {
+  /** `GET key`. */
   get(key: string): Promise<unknown>;
+  /** `SET key value [PX ms] [NX]`, in the client's own argument style. */
   set(...args: never[]): Promise<unknown>;
+  /** `DEL key`. */
   del(...args: never[]): Promise<unknown>;
+  /** `EVAL script …`: the lock's owner-only release and extension. */
   eval(...args: never[]): Promise<unknown>;
 }
 
@@ -44,9 +48,12 @@ export interface RedisTokenStoreOptions {
 
 /** Thrown by the store when Redis does not answer in time or is not connected; it names no key and no value. */
 export class TokenStoreUnavailableError extends Error {
+  /** The class name, `TokenStoreUnavailableError`. */
   override name = 'TokenStoreUnavailableError';
+  /** `ETIMEDOUT` (no answer within `commandTimeout`) or `ENOTCONNECTED`. */
   readonly code: string;
 
+  /** Made by the store; the message names the command, never a key or a value. */
   constructor(code: 'ETIMEDOUT' | 'ENOTCONNECTED', message: string) {
     super(message);
     this.code = code;
@@ -88,6 +95,7 @@ export class RedisTokenStore implements TokenStore {
   readonly #key: Buffer | undefined;
   readonly #commandTimeout: number;
 
+  /** A store on the application's own Redis client; see `RedisTokenStoreOptions`. */
   constructor(options: RedisTokenStoreOptions) {
     if (options === null || typeof options !== 'object') throw new ConfigurationError('RedisTokenStore options', 'must be an object with a client');
     this.#redis = dialectOf(options.client);

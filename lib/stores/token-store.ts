@@ -6,12 +6,15 @@ import type { TokenSet } from '../token-set.js';
 
 /** A token set as a store keeps it: the TokenSet plus when it was received (epoch ms). */
 export interface StoredTokenSet {
+  /** The token set itself (a secret: stores keep it as such). */
   tokenSet: TokenSet;
+  /** When the token set arrived from the token endpoint, in epoch milliseconds. */
   receivedAt: number;
 }
 
 /** A lock held on a key; `release()` frees it if it is still ours. */
 export interface TokenStoreLock {
+  /** Frees the lock if this holder still has it; a lock that expired and was taken by another is left alone. */
   release(): Promise<void>;
 }
 
