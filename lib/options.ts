@@ -160,3 +160,13 @@ export interface AttachAuthOptions {
   /** The clock; for tests. Default `Date`. */
   clock?: AuthClock;
 }
+
+// The one per-request option, as axios plugins add theirs: a module augmentation,
+// so that `instance.get(url, { skipAuth: true })` type-checks. It lives here, with
+// the other options, so the bundled declarations carry it.
+declare module 'axios' {
+  interface AxiosRequestConfig {
+    /** Send this request without a token (axios-oauth-queue). Default false. */
+    skipAuth?: boolean;
+  }
+}

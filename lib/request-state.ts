@@ -1,7 +1,7 @@
 // Per-request state of the queue flow, kept in one typed place on the request
 // config, so that it survives the replay: axios's mergeConfig passes a class
 // instance through by reference. The property is read and written only here and
-// is not part of axios's public config type (only `skipAuth` is).
+// is not part of axios's public config type (only `skipAuth` is, from options.ts).
 
 import type { AxiosRequestConfig } from 'axios';
 
@@ -16,13 +16,6 @@ export class AuthAttempt {
 
   constructor(owner: number) {
     this.owner = owner;
-  }
-}
-
-declare module 'axios' {
-  interface AxiosRequestConfig {
-    /** Send this request without a token (axios-oauth-queue). */
-    skipAuth?: boolean;
   }
 }
 

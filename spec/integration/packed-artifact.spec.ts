@@ -1,7 +1,9 @@
 // Installs the package the way a user gets it (the tarball `npm pack` makes,
 // into a fresh project, beside axios) and uses it from outside this repository:
 // imported from an ES module, required from CommonJS, and type-checked under
-// node16 resolution for both conditions of the exports map.
+// node16 resolution for both conditions of the exports map. The package claims
+// Node >= 20, so the import and require run again under Node 22 and 24 when
+// `npx node@<major>` can fetch them (they are skipped, saying why, when not).
 
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -117,6 +119,7 @@ console.log(JSON.stringify({
   status: response.status,
   body: response.data,
   tokenRequests: handle.stats().tokenRequests,
+  node: process.version,
   resolved: import.meta.resolve('axios-oauth-queue'),
   errorClass: typeof OAuthError,
 }));
@@ -137,6 +140,7 @@ async function main() {
     status: response.status,
     body: response.data,
     tokenRequests: handle.stats().tokenRequests,
+    node: process.version,
     resolved: require.resolve('axios-oauth-queue'),
     errorClass: typeof OAuthError,
   }));
@@ -159,6 +163,8 @@ const token: Promise<TokenSet> = handle.getToken();
 const code: string = ErrorCodes.INVALID_OPTION;
 void token; void code; void OAuthError;
 void api.get('/public', { skipAuth: true });
+// @ts-expect-error the package's per-request state is not part of axios's public config type
+void api.get('/public', { authAttempt: undefined });
 // @ts-expect-error tokenUrl must be a string
 attachAuth(api, { tokenUrl: 1, clientId: 'id' });
 `;
@@ -181,10 +187,27 @@ const TSCONFIG = {
   files: ['types-check.mts', 'types-check.cts'],
 };
 
+/**
+ * The path of a Node `major` binary fetched with `npx node@<major>`, or undefined
+ * (with the reason printed, so the skip is visible) when it cannot be fetched in time.
+ */
+async function fetchNode(major: number): Promise<string | undefined> {
+  try {
+    const { stdout } = await run('npx', ['--yes', `node@${major}`, '-e', 'process.stdout.write(process.execPath)'], { cwd: tmpdir(), timeout: 120_000 });
+    const path = stdout.trim();
+    if (existsSync(path)) return path;
+    console.warn(`      skipping Node ${major}: npx node@${major} printed no usable path`);
+  } catch (error) {
+    console.warn(`      skipping Node ${major}: npx node@${major} could not fetch it (${String(error).split('\n')[0]})`);
+  }
+  return undefined;
+}
+
 interface ConsumerReport {
   status: number;
   body: unknown;
   tokenRequests: number;
+  node: string;
   resolved: string;
   errorClass: string;
 }
@@ -237,12 +260,12 @@ describe('the packed artifact', function () {
     if (workDir !== undefined) await rm(workDir, { recursive: true, force: true });
   });
 
-  async function runConsumer(script: string): Promise<ConsumerReport> {
-    const { stdout } = await run(process.execPath, [script], { cwd: projectDir, timeout: 20_000, env: childEnv({ PACKED_PROVIDER_URL: providerUrl }) });
+  async function runConsumer(script: string, node = process.execPath): Promise<ConsumerReport> {
+    const { stdout } = await run(node, [script], { cwd: projectDir, timeout: 20_000, env: childEnv({ PACKED_PROVIDER_URL: providerUrl }) });
     return JSON.parse(stdout.trim()) as ConsumerReport;
   }
 
-  it('ships the builds, their declarations, the README, the CHANGELOG and the LICENSE, and no sources or specs', function () {
+  it('ships the builds, their declarations, the README, the CHANGELOG, the LICENSE and the docs, and no sources or specs', function () {
     expect(tarballFiles).to.include.members([
       'dist/index.mjs',
       'dist/index.cjs',
@@ -252,8 +275,10 @@ describe('the packed artifact', function () {
       'README.md',
       'CHANGELOG.md',
       'LICENSE',
+      'docs/README.md',
+      'docs/getting-started.md',
     ]);
-    expect(tarballFiles.filter((file) => !/^(dist\/|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/.test(file))).to.deep.equal([]);
+    expect(tarballFiles.filter((file) => !/^(dist\/|docs\/.*\.md$|package\.json$|README\.md$|CHANGELOG\.md$|LICENSE$)/.test(file))).to.deep.equal([]);
   });
 
   it('can be imported from an ES module and makes an authorised request', async function () {
@@ -279,6 +304,28 @@ describe('the packed artifact', function () {
     expect(provider.issued.length).to.equal(before + 1);
     expect(provider.apiAuthorizations.at(-1)).to.equal(`Bearer ${provider.issued.at(-1)}`);
   });
+
+  for (const major of [22, 24]) {
+    describe(`under Node ${major}`, function () {
+      // Fetching a Node release through npx can take a while on a cold cache; the wait is bounded.
+      this.timeout(150_000);
+      let node: string | undefined;
+
+      before(async function () {
+        node = await fetchNode(major);
+        if (node === undefined) this.skip();
+      });
+
+      it(`imports the package from an ES module and requires it from CommonJS under Node ${major}`, async function () {
+        for (const script of ['consumer.mjs', 'consumer.cjs']) {
+          const report = await runConsumer(script, node);
+          expect(report.node, script).to.match(new RegExp(`^v${major}\\.`));
+          expect(report.status, script).to.equal(200);
+          expect(report.tokenRequests, script).to.equal(1);
+        }
+      });
+    });
+  }
 
   it('gives TypeScript its declarations under node16 resolution for both import and require', async function () {
     // tsc exits non-zero on any error, including an unresolved module or an unused @ts-expect-error.
