@@ -406,6 +406,22 @@ describe('fault matrix (loopback)', function () {
       expect(server.tokenRequests).to.equal(5);
       expect((await handle.getToken()).accessToken).to.not.equal(firstToken);
     });
+
+    it('stops serving a still-valid token once a background refresh is refused with invalid_client, as docs/reliability.md says', async () => {
+      const failed = gate();
+      connect({ events: { onRefreshError: () => failed.open() } });
+      values(await settle(fire(1).requests));
+      server.token = (_request, response) => {
+        server.json(response, 400, { error: 'invalid_client' });
+      };
+      clock.advance(3550_000); // inside the refresh window: the token still works
+      values(await settle(fire(1).requests));
+      await within(failed.promise, BOUND_MS, 'the background refresh');
+      const [refused] = reasons(await settle(fire(1).requests));
+      expect(refused).to.be.instanceOf(OAuthError);
+      expect(refused).to.include({ code: 'invalid_client' });
+      expect(server.tokenRequests, 'the cool-down answers without asking again').to.equal(2);
+    });
   });
 
   describe('when a refresh token is refused (invalid_grant)', () => {
