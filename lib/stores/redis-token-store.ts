@@ -1,15 +1,15 @@
 // A TokenStore in Redis, so that many processes share one token set and one
 // token request (the lock of TokenStore.acquire). Works with the client the
-// application already has, ioredis or node-redis, told apart by duck typing:
-// the package never imports either.
+// application already has, ioredis or node-redis, single node or Redis Cluster,
+// told apart by duck typing: the package never imports either.
 
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
 import type { StoredTokenSet, TokenStore, TokenStoreLock } from './token-store.js';
 
 /**
- * The commands the store needs from a Redis client. An ioredis `Redis` (or `Cluster`)
- * and a connected node-redis v4/v5 client (`createClient()`) both fit.
+ * The commands the store needs from a Redis client. An ioredis `Redis` or `Cluster` (v5, v6),
+ * and a connected node-redis client (`createClient()` or `createCluster()`, v4 to v6) fit.
  */
 export interface RedisClientLike {
   /** `GET key`. */
@@ -25,11 +25,15 @@ export interface RedisClientLike {
 /** The options of `new RedisTokenStore(options)`. */
 export interface RedisTokenStoreOptions {
   /**
-   * A Redis client: ioredis (`new Redis(url)`) or node-redis (`createClient({ url })`, connected).
+   * A Redis client: ioredis (`new Redis(url)`, `new Cluster(nodes)`) or node-redis
+   * (`createClient({ url })`, `createCluster({ rootNodes })`, connected).
    * Give node-redis an `error` listener: without one it throws when the connection drops.
    */
   client: RedisClientLike;
-  /** Prepended to every key the store writes. Default `'axios-oauth-queue:'`; e.g. `'billing:tokens:'`. */
+  /**
+   * Prepended to every key the store writes. Default `'axios-oauth-queue:'`; e.g. `'billing:tokens:'`.
+   * No braces: the store puts a Redis Cluster hash tag after it (`<prefix>{<token hash>}`).
+   */
   prefix?: string;
   /**
    * Encrypts token sets at rest with AES-256-GCM: a 32-byte key (Buffer, Uint8Array), or a
@@ -101,6 +105,10 @@ export class RedisTokenStore implements TokenStore {
     this.#redis = dialectOf(options.client);
     this.#prefix = options.prefix ?? IDENTITY_PREFIX;
     if (typeof this.#prefix !== 'string') throw new ConfigurationError('RedisTokenStore prefix', 'must be a string');
+    if (/[{}]/.test(this.#prefix)) {
+      // A brace in the prefix would move or empty the hash tag, and a token's keys could land in different cluster slots.
+      throw new ConfigurationError('RedisTokenStore prefix', 'must not contain { or } (the store puts the Redis Cluster hash tag after the prefix)');
+    }
     this.pollInterval = positive(options.pollInterval, 'pollInterval') ?? 100;
     this.#commandTimeout = positive(options.commandTimeout, 'commandTimeout') ?? 500;
     this.#key = options.encryptionKey === undefined ? undefined : encryptionKeyOf(options.encryptionKey);
@@ -130,7 +138,7 @@ export class RedisTokenStore implements TokenStore {
    * retries keeps it; if this process dies it expires `ttlMs` later at most.
    */
   async acquire(key: string, ttlMs: number): Promise<TokenStoreLock | undefined> {
-    const lockKey = `${this.#redisKey(key)}:lock`;
+    const lockKey = this.#redisKey(key, ':lock');
     const owner = randomBytes(16).toString('base64url');
     const ttl = Math.max(1, Math.ceil(ttlMs));
     const answer = await this.#run(() => this.#redis.set(lockKey, owner, ttl, true));
@@ -152,8 +160,16 @@ export class RedisTokenStore implements TokenStore {
     };
   }
 
-  #redisKey(key: string): string {
-    return this.#prefix + (key.startsWith(IDENTITY_PREFIX) ? key.slice(IDENTITY_PREFIX.length) : key);
+  /**
+   * `<prefix>{<token hash>}<suffix>`. The braces are a Redis Cluster hash tag: every key of one
+   * token identity (its token set, its lock, whatever a script touches with them) hashes to one
+   * slot, so a script over several of them runs on one node.
+   */
+  #redisKey(key: string, suffix = ''): string {
+    const identity = key.startsWith(IDENTITY_PREFIX) ? key.slice(IDENTITY_PREFIX.length) : key;
+    // Token hashes are base64url; a key of another shape must not end the tag early or leave it empty.
+    const tag = identity.replace(/[%{}]/g, (character) => encodeURIComponent(character));
+    return `${this.#prefix}{${tag === '' ? '%' : tag}}${suffix}`;
   }
 
   /** Every command is bounded: a Redis that is away or slow must never hold a request for long. */
@@ -234,7 +250,7 @@ function parseStored(json: string): StoredTokenSet | undefined {
   return { tokenSet: tokenSet as StoredTokenSet['tokenSet'], receivedAt };
 }
 
-/** ioredis: `set(key, value, 'PX', ms, 'NX')`, `eval(script, numKeys, ...keysAndArgs)`, `status`. */
+/** ioredis `Redis` and `Cluster`: `set(key, value, 'PX', ms, 'NX')`, `eval(script, numKeys, ...keysAndArgs)`, `status`. */
 interface IoRedisClient {
   status: string;
   get(key: string): Promise<unknown>;
@@ -243,55 +259,84 @@ interface IoRedisClient {
   eval(script: string, numKeys: number, ...keysAndArgs: string[]): Promise<unknown>;
 }
 
-/** node-redis v4/v5: `set(key, value, { PX, NX })`, `eval(script, { keys, arguments })`, `isOpen`/`isReady`. */
+/**
+ * node-redis v4 to v6 (`createClient`, `createCluster`): `set(key, value, { PX, NX })`,
+ * `eval(script, { keys, arguments })`, `isOpen`. `isReady` is missing from the v4/v5
+ * cluster client and from the client pool: there `isOpen` alone says it is connected.
+ */
 interface NodeRedisClient {
   isOpen: boolean;
-  isReady: boolean;
+  isReady?: boolean;
   get(key: string): Promise<unknown>;
   set(key: string, value: string, options?: { PX?: number; NX?: boolean }): Promise<unknown>;
   del(key: string): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
+/** The ioredis states in which a command does not answer soon ('wait' and 'connecting' queue it until connected). */
+const IOREDIS_DOWN = new Set(['reconnecting', 'disconnecting', 'close', 'end']);
+
 function dialectOf(client: unknown): RedisDialect {
   if (client === null || typeof client !== 'object') throw new ConfigurationError('RedisTokenStore client', 'must be an ioredis or node-redis client');
+  if (typeof (client as { isOpen?: unknown }).isOpen === 'boolean') return nodeRedisDialect(client as NodeRedisClient, commandsOf(client));
+  if (typeof (client as { status?: unknown }).status === 'string') return ioRedisDialect(requireCommands(client) as IoRedisClient);
+  requireCommands(client);
+  throw new ConfigurationError('RedisTokenStore client', 'is neither an ioredis client (no status) nor a node-redis v4+ client (no isOpen)');
+}
+
+/**
+ * The object that answers node-redis commands with promises. A v4 client in `legacyMode`
+ * answers its own methods with callbacks and keeps the promise API under `client.v4`.
+ */
+function commandsOf(client: object): NodeRedisClient {
+  const options = (client as { options?: { legacyMode?: unknown } }).options;
+  if (options?.legacyMode === true) {
+    const modern = (client as { v4?: unknown }).v4;
+    if (modern === null || typeof modern !== 'object') throw new ConfigurationError('RedisTokenStore client', 'is a node-redis client in legacyMode without its v4 commands');
+    return requireCommands(modern) as NodeRedisClient;
+  }
+  return requireCommands(client) as NodeRedisClient;
+}
+
+function requireCommands(client: object): object {
   const candidate = client as Partial<Record<'get' | 'set' | 'del' | 'eval', unknown>>;
   if (typeof candidate.get !== 'function' || typeof candidate.set !== 'function' || typeof candidate.del !== 'function' || typeof candidate.eval !== 'function') {
     throw new ConfigurationError('RedisTokenStore client', 'must have get, set, del and eval (an ioredis or node-redis client)');
   }
-  if (typeof (client as { isOpen?: unknown }).isOpen === 'boolean') {
-    const redis = client as NodeRedisClient;
-    return {
-      // Not open: connect() was never called or quit() was; open but not ready: reconnecting.
-      isDisconnected: () => !redis.isOpen || !redis.isReady,
-      get: (key) => redis.get(key),
-      set: (key, value, ttlMs, onlyIfAbsent) => {
-        const options: { PX?: number; NX?: boolean } = {};
-        if (ttlMs !== undefined) options.PX = ttlMs;
-        if (onlyIfAbsent) options.NX = true;
-        return redis.set(key, value, options);
-      },
-      del: (key) => redis.del(key),
-      eval: (script, key, args) => redis.eval(script, { keys: [key], arguments: args }),
-    };
-  }
-  if (typeof (client as { status?: unknown }).status === 'string') {
-    const redis = client as IoRedisClient;
-    return {
-      // 'wait' (lazyConnect) and 'connecting' queue the command until connected; these do not answer soon.
-      isDisconnected: () => redis.status === 'reconnecting' || redis.status === 'close' || redis.status === 'end',
-      get: (key) => redis.get(key),
-      set: (key, value, ttlMs, onlyIfAbsent) => {
-        const options: (string | number)[] = [];
-        if (ttlMs !== undefined) options.push('PX', ttlMs);
-        if (onlyIfAbsent) options.push('NX');
-        return redis.set(key, value, ...options);
-      },
-      del: (key) => redis.del(key),
-      eval: (script, key, args) => redis.eval(script, 1, key, ...args),
-    };
-  }
-  throw new ConfigurationError('RedisTokenStore client', 'is neither an ioredis client (no status) nor a node-redis client (no isOpen)');
+  return client;
+}
+
+function nodeRedisDialect(state: Pick<NodeRedisClient, 'isOpen' | 'isReady'>, redis: NodeRedisClient): RedisDialect {
+  return {
+    // Not open: connect() was never called or quit() was; open but not ready: reconnecting.
+    isDisconnected: () => !state.isOpen || state.isReady === false,
+    get: (key) => redis.get(key),
+    set: (key, value, ttlMs, onlyIfAbsent) => {
+      const options: { PX?: number; NX?: boolean } = {};
+      if (ttlMs !== undefined) options.PX = ttlMs;
+      if (onlyIfAbsent) options.NX = true;
+      return redis.set(key, value, options);
+    },
+    del: (key) => redis.del(key),
+    // The cluster client routes by `keys[0]`: the script runs on the node that serves the key's slot.
+    eval: (script, key, args) => redis.eval(script, { keys: [key], arguments: args }),
+  };
+}
+
+function ioRedisDialect(redis: IoRedisClient): RedisDialect {
+  return {
+    isDisconnected: () => IOREDIS_DOWN.has(redis.status),
+    get: (key) => redis.get(key),
+    set: (key, value, ttlMs, onlyIfAbsent) => {
+      const options: (string | number)[] = [];
+      if (ttlMs !== undefined) options.push('PX', ttlMs);
+      if (onlyIfAbsent) options.push('NX');
+      return redis.set(key, value, ...options);
+    },
+    del: (key) => redis.del(key),
+    // `Cluster` routes by the first of the `numKeys` keys, as it does any keyed command.
+    eval: (script, key, args) => redis.eval(script, 1, key, ...args),
+  };
 }
 
 function encryptionKeyOf(key: string | Uint8Array): Buffer {

@@ -10,7 +10,12 @@ import { delimiter, join } from 'node:path';
 
 /** The redis-server binary: `$REDIS_SERVER`, or the first one on the PATH. */
 export function findRedisServer(): string | undefined {
-  const candidates = process.env.REDIS_SERVER ? [process.env.REDIS_SERVER] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'redis-server'));
+  return findBinary('redis-server', process.env.REDIS_SERVER);
+}
+
+/** An executable: `override` when given, else the first `name` on the PATH. */
+export function findBinary(name: string, override: string | undefined): string | undefined {
+  const candidates = override ? [override] : (process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, name));
   for (const candidate of candidates) {
     try {
       accessSync(candidate, constants.X_OK);
@@ -71,8 +76,9 @@ async function startOn(binary: string, port: number): Promise<RedisServer> {
   };
 }
 
-function launch(binary: string, port: number): Promise<ChildProcess> {
-  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice'], {
+/** Starts redis-server on `port` (loopback, no persistence) with `extraArgs`, and resolves once it accepts connections. */
+export function launch(binary: string, port: number, extraArgs: readonly string[] = []): Promise<ChildProcess> {
+  const child = spawn(binary, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--loglevel', 'notice', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return new Promise<ChildProcess>((resolve, reject) => {
@@ -103,7 +109,8 @@ function launch(binary: string, port: number): Promise<ChildProcess> {
   });
 }
 
-function kill(child: ChildProcess): Promise<void> {
+/** Kills a server (SIGKILL) and resolves once it has exited. */
+export function kill(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
@@ -111,7 +118,8 @@ function kill(child: ChildProcess): Promise<void> {
   });
 }
 
-function freePort(): Promise<number> {
+/** A port nobody listens on now, on loopback. */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);

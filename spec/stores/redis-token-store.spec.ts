@@ -1,12 +1,14 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { createClient } from 'redis';
+import { createClient as createClient4 } from 'redis-4';
 import { ConfigurationError, RedisTokenStore, TokenStoreUnavailableError } from '../../lib/index.js';
 import type { StoredTokenSet } from '../../lib/index.js';
 import type { RedisClientLike } from '../../lib/stores/redis-token-store.js';
 import { tokenKey } from '../../lib/token-identity.js';
-import { requireRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
+import { redisClientVersions, type RedisConnection } from '../helpers/redis-clients.js';
+import { freePort, requireRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
 const REFRESH_SECRET = 'refresh-secret-that-starts-the-grant';
 
@@ -24,42 +26,6 @@ function storedTokenSet(accessToken: string, refreshToken = `refresh-of-${access
     tokenSet: { accessToken, tokenType: 'Bearer', expiresAt: 1_900_000_000_000, refreshToken, scope: 'read', raw: { access_token: accessToken, refresh_token: refreshToken } },
     receivedAt: 1_899_999_000_000,
   };
-}
-
-interface ClientKind {
-  name: string;
-  connect(port: number): Promise<{ client: RedisClientLike; close(): Promise<void> }>;
-}
-
-const clientKinds: ClientKind[] = [
-  {
-    name: 'ioredis',
-    async connect(port) {
-      const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 1 });
-      await client.connect();
-      return { client, close: async () => void (await client.quit()) };
-    },
-  },
-  {
-    name: 'node-redis',
-    async connect(port) {
-      const client = createClient({ socket: { host: '127.0.0.1', port } });
-      client.on('error', () => {});
-      await client.connect();
-      return { client, close: async () => client.destroy() };
-    },
-  },
-];
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
-    });
-  });
 }
 
 describe('RedisTokenStore', function () {
@@ -81,9 +47,9 @@ describe('RedisTokenStore', function () {
     await server?.stop();
   });
 
-  for (const kind of clientKinds) {
+  for (const kind of redisClientVersions) {
     describe(`with ${kind.name}`, function () {
-      let connection: { client: RedisClientLike; close(): Promise<void> };
+      let connection: RedisConnection;
 
       before(async function () {
         connection = await kind.connect(server.port);
@@ -130,7 +96,8 @@ describe('RedisTokenStore', function () {
         const keys = await raw.keys(`${prefix}*`);
         await lock?.release();
         const hash = identityKey.slice('axios-oauth-queue:'.length);
-        expect(keys.sort()).to.deep.equal([`${prefix}${hash}`, `${prefix}${hash}:lock`]);
+        // The braces are a Redis Cluster hash tag: the token set and its lock live in one slot.
+        expect(keys.sort()).to.deep.equal([`${prefix}{${hash}}`, `${prefix}{${hash}}:lock`]);
         for (const key of keys) {
           expect(key).not.to.include(REFRESH_SECRET);
           expect(key).not.to.include('access-named');
@@ -193,21 +160,48 @@ describe('RedisTokenStore', function () {
     });
   }
 
-  it('shares token sets and the lock between an ioredis and a node-redis process', async function () {
-    const [io, node] = await Promise.all(clientKinds.map((kind) => kind.connect(server.port)));
+  it('shares token sets and the lock between processes on every client version', async function () {
+    const connections = await Promise.all(redisClientVersions.map((kind) => kind.connect(server.port)));
     try {
       const prefix = freshPrefix();
       const key = Buffer.alloc(32, 7);
-      const written = new RedisTokenStore({ client: io!.client, prefix, encryptionKey: key });
-      const reader = new RedisTokenStore({ client: node!.client, prefix, encryptionKey: key });
-      await written.set(identityKey, storedTokenSet('access-shared'));
-      expect(await reader.get(identityKey)).to.deep.equal(storedTokenSet('access-shared'));
-      const lock = await written.acquire(identityKey, 5000);
-      expect(await reader.acquire(identityKey, 5000)).to.equal(undefined);
+      const stores = connections.map(({ client }) => new RedisTokenStore({ client, prefix, encryptionKey: key }));
+      for (const [index, writer] of stores.entries()) {
+        await writer.set(identityKey, storedTokenSet(`access-shared-${index}`));
+        const lock = await writer.acquire(identityKey, 5000);
+        for (const [readerIndex, reader] of stores.entries()) {
+          const names = `${redisClientVersions[index]?.name} → ${redisClientVersions[readerIndex]?.name}`;
+          expect(await reader.get(identityKey), names).to.deep.equal(storedTokenSet(`access-shared-${index}`));
+          expect(await reader.acquire(identityKey, 5000), names).to.equal(undefined);
+        }
+        await lock?.release();
+      }
+    } finally {
+      await Promise.all(connections.map((connection) => connection.close()));
+    }
+  });
+
+  it('drives a node-redis 4 client in legacyMode through its promise commands', async function () {
+    const client = createClient4({ socket: { host: '127.0.0.1', port: server.port }, legacyMode: true });
+    client.on('error', () => {});
+    await client.connect();
+    try {
+      const store = new RedisTokenStore({ client: client as unknown as RedisClientLike, prefix: freshPrefix() });
+      await store.set(identityKey, storedTokenSet('access-legacy'));
+      expect(await store.get(identityKey)).to.deep.equal(storedTokenSet('access-legacy'));
+      const lock = await store.acquire(identityKey, 5000);
+      expect(lock).not.to.equal(undefined);
+      expect(await store.acquire(identityKey, 5000)).to.equal(undefined);
       await lock?.release();
     } finally {
-      await Promise.all([io?.close(), node?.close()]);
+      await client.disconnect();
     }
+  });
+
+  it('refuses a prefix with a brace, which would break the hash tag that keeps a token in one cluster slot', function () {
+    const client = new Redis({ lazyConnect: true });
+    expect(() => new RedisTokenStore({ client, prefix: 'tokens:{app}:' })).to.throw(ConfigurationError, /RedisTokenStore prefix.*\{/);
+    client.disconnect();
   });
 
   it('rejects at once with TokenStoreUnavailableError when the client is not connected', async function () {
@@ -235,6 +229,17 @@ describe('RedisTokenStore', function () {
       expect(String((error as Error).message)).not.to.include('access-nowhere');
     } finally {
       client.disconnect();
+    }
+  });
+
+  it('declares peer ranges that span exactly the client majors this spec runs against', function () {
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { peerDependencies: Record<string, string> };
+    for (const [library, peer] of [
+      ['ioredis', 'ioredis'],
+      ['node-redis', 'redis'],
+    ] as const) {
+      const majors = redisClientVersions.filter((kind) => kind.library === library).map((kind) => Number(kind.version.split('.')[0]));
+      expect(manifest.peerDependencies[peer], `the ${peer} peer range`).to.equal(`>=${Math.min(...majors)} <${Math.max(...majors) + 1}`);
     }
   });
 
