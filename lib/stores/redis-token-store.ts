@@ -273,12 +273,25 @@ interface NodeRedisClient {
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
 }
 
+/** A node-redis cluster client (v4 to v6): `sendCommand` takes the key to route by first. */
+interface NodeRedisClusterClient {
+  nodeClient(node: unknown): unknown;
+  sendCommand(firstKey: string, isReadonly: boolean, args: string[]): Promise<unknown>;
+}
+
+function isNodeRedisCluster(client: object): client is NodeRedisClusterClient {
+  const candidate = client as Partial<Record<'nodeClient' | 'sendCommand', unknown>>;
+  return typeof candidate.nodeClient === 'function' && typeof candidate.sendCommand === 'function' && 'masters' in client;
+}
+
 /** The ioredis states in which a command does not answer soon ('wait' and 'connecting' queue it until connected). */
 const IOREDIS_DOWN = new Set(['reconnecting', 'disconnecting', 'close', 'end']);
 
 function dialectOf(client: unknown): RedisDialect {
   if (client === null || typeof client !== 'object') throw new ConfigurationError('RedisTokenStore client', 'must be an ioredis or node-redis client');
-  if (typeof (client as { isOpen?: unknown }).isOpen === 'boolean') return nodeRedisDialect(client as NodeRedisClient, commandsOf(client));
+  if (typeof (client as { isOpen?: unknown }).isOpen === 'boolean') {
+    return nodeRedisDialect(client as NodeRedisClient, commandsOf(client), isNodeRedisCluster(client) ? client : undefined);
+  }
   if (typeof (client as { status?: unknown }).status === 'string') return ioRedisDialect(requireCommands(client) as IoRedisClient);
   requireCommands(client);
   throw new ConfigurationError('RedisTokenStore client', 'is neither an ioredis client (no status) nor a node-redis v4+ client (no isOpen)');
@@ -306,7 +319,7 @@ function requireCommands(client: object): object {
   return client;
 }
 
-function nodeRedisDialect(state: Pick<NodeRedisClient, 'isOpen' | 'isReady'>, redis: NodeRedisClient): RedisDialect {
+function nodeRedisDialect(state: Pick<NodeRedisClient, 'isOpen' | 'isReady'>, redis: NodeRedisClient, cluster: NodeRedisClusterClient | undefined): RedisDialect {
   return {
     // Not open: connect() was never called or quit() was; open but not ready: reconnecting.
     isDisconnected: () => !state.isOpen || state.isReady === false,
@@ -318,8 +331,10 @@ function nodeRedisDialect(state: Pick<NodeRedisClient, 'isOpen' | 'isReady'>, re
       return redis.set(key, value, options);
     },
     del: (key) => redis.del(key),
-    // The cluster client routes by `keys[0]`: the script runs on the node that serves the key's slot.
-    eval: (script, key, args) => redis.eval(script, { keys: [key], arguments: args }),
+    // node-redis 4's cluster client routes EVAL to a random node (its key lookup reads the script
+    // argument) and gives up after a few MOVED replies: name the key to route by ourselves.
+    eval: (script, key, args) =>
+      cluster === undefined ? redis.eval(script, { keys: [key], arguments: args }) : cluster.sendCommand(key, false, ['EVAL', script, '1', key, ...args]),
   };
 }
 

@@ -27,6 +27,11 @@ export interface RedisClientVersion {
   packageName: string;
   /** A client of one redis-server on loopback, connected. */
   connect(port: number): Promise<RedisConnection>;
+  /**
+   * False for node-redis 4 and 5: their cluster client re-reads the slots only on a MOVED or
+   * ASK reply, so after a master dies it never finds the replica that took over.
+   */
+  followsFailover: boolean;
   /** A cluster client seeded with `rootNodes`, connected (slots discovered). */
   connectCluster(rootNodes: readonly { host: string; port: number }[]): Promise<RedisConnection>;
 }
@@ -66,6 +71,7 @@ function clientVersion(
   return {
     name: `${library} ${version}`,
     library,
+    followsFailover: library === 'ioredis' || Number(version.split('.')[0]) >= 6,
     version,
     packageName,
     connect: (port) => connected(create(port)),
@@ -83,5 +89,11 @@ export const redisClientVersions: readonly RedisClientVersion[] = [
   clientVersion('ioredis', 'ioredis', (port) => new IoRedis6(port, HOST, ioredisOptions), (rootNodes) => new IoRedis6Cluster([...rootNodes], { lazyConnect: true, redisOptions: ioredisOptions })),
   clientVersion('node-redis', 'redis-4', (port) => createClient4({ socket: { host: HOST, port } }), (rootNodes) => createCluster4({ rootNodes: socketsOf(rootNodes) })),
   clientVersion('node-redis', 'redis-5', (port) => createClient5({ socket: { host: HOST, port } }), (rootNodes) => createCluster5({ rootNodes: socketsOf(rootNodes) })),
-  clientVersion('node-redis', 'redis', (port) => createClient6({ socket: { host: HOST, port } }), (rootNodes) => createCluster6({ rootNodes: socketsOf(rootNodes) })),
+  clientVersion(
+    'node-redis',
+    'redis',
+    (port) => createClient6({ socket: { host: HOST, port } }),
+    // Re-reads the slots half a second after a node stops answering (default 5 s), as docs/scaling.md advises.
+    (rootNodes) => createCluster6({ rootNodes: socketsOf(rootNodes), topologyRefreshOnReconnectionAttemptStrategy: 500 }),
+  ),
 ];
