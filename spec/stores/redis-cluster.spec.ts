@@ -6,7 +6,7 @@
 import axios, { type AxiosInstance } from 'axios';
 import { expect } from 'chai';
 import { Cluster } from 'ioredis';
-import { attachAuth, RedisTokenStore, type AuthHandle } from '../../lib/index.js';
+import { attachAuth, RedisTokenStore, TokenStoreUnavailableError, type AuthHandle } from '../../lib/index.js';
 import type { StoredTokenSet } from '../../lib/index.js';
 import { tokenKey } from '../../lib/token-identity.js';
 import { ClusterTokenServer } from '../helpers/cluster-token-server.js';
@@ -115,6 +115,18 @@ describe('RedisTokenStore on a Redis Cluster (3 masters, 3 replicas)', function 
           const [setSlot, lockSlot] = await Promise.all([raw.cluster('KEYSLOT', tokenSetKey), raw.cluster('KEYSLOT', `${tokenSetKey}:lock`)]);
           expect(lockSlot, `the slot of ${tokenSetKey}:lock`).to.equal(setSlot);
         }
+      });
+
+      it('rejects at once with TokenStoreUnavailableError once the cluster client is closed', async function () {
+        const closed = await kind.connectCluster(cluster.rootNodes);
+        const store = new RedisTokenStore({ client: closed.client, prefix: freshPrefix() });
+        await closed.close();
+        const error = await store.get(identityKeys[0] ?? '').then(
+          () => undefined,
+          (failure: unknown) => failure,
+        );
+        expect(error).to.be.instanceOf(TokenStoreUnavailableError);
+        expect((error as TokenStoreUnavailableError).code).to.equal('ENOTCONNECTED');
       });
     });
   }
