@@ -188,7 +188,7 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
     const { processes, prefix } = await startProcesses(1);
     try {
       const identity = tokenKey({ tokenUrl: tokenServer.tokenUrl, clientId: 'cluster-client', grant: { type: 'client_credentials' }, scope: undefined, params: {} });
-      const lockKey = `${prefix}${identity.slice('axios-oauth-queue:'.length)}:lock`;
+      const lockKey = `${prefix}{${identity.slice('axios-oauth-queue:'.length)}}:lock`;
       // What a process killed mid-refresh leaves behind.
       await (await connect()).set(lockKey, 'owner-that-died', 'PX', 300);
       const before = tokenServer.tokenRequests;
@@ -203,7 +203,7 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
   it('stops waiting for another process when the handle is detached', async function () {
     const { processes, prefix } = await startProcesses(1);
     const identity = tokenKey({ tokenUrl: tokenServer.tokenUrl, clientId: 'cluster-client', grant: { type: 'client_credentials' }, scope: undefined, params: {} });
-    const lockKey = `${prefix}${identity.slice('axios-oauth-queue:'.length)}:lock`;
+    const lockKey = `${prefix}{${identity.slice('axios-oauth-queue:'.length)}}:lock`;
     const raw = await connect();
     // Another process holds the lock for longer than this test runs.
     await raw.set(lockKey, 'owner-elsewhere', 'PX', 60_000);
