@@ -39,7 +39,7 @@ class GatedStore implements TokenStore {
     return this.#inner.get(key);
   }
 
-  set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<void> {
+  set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<boolean> {
     return this.#inner.set(key, value, ttlMs);
   }
 
