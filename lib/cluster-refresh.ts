@@ -53,6 +53,8 @@ export interface ClusterRefreshHost {
  * live holder renews it every third of this, however long its token request takes.
  */
 export const LOCK_TTL_MS = 3000;
+/** How long lock requests may keep timing out (a slow or stalled store) before a process fetches on its own. */
+export const STALL_GRACE_MS = 2 * LOCK_TTL_MS;
 const DEFAULT_POLL_INTERVAL_MS = 100;
 
 /** True when the store offers the cross-process lock. */
@@ -85,18 +87,27 @@ export class ClusterRefresh {
     // A dead holder's lock lapses within LOCK_TTL_MS; a live holder renews it while it works.
     // Waiting beyond what a live holder may take means something is wrong: fetch here instead.
     const deadline = performance.now() + this.#host.maxRefreshMs + LOCK_TTL_MS;
+    let stalledSince: number | undefined;
     for (;;) {
       let lock: TokenStoreLock | undefined;
       const request = this.#host.store.acquire(this.#host.key, LOCK_TTL_MS);
       try {
         lock = await this.#host.bounded(request);
         this.#answered();
+        stalledSince = undefined;
       } catch (error) {
         // A lock granted after we stopped waiting for it is nobody's: give it back.
         request.then((late) => late?.release()).catch(() => {});
         this.#failed(error);
-        // On our own; the write is still tried, for a store that only stumbled (it fails fast when it is away).
-        return this.#host.fetchAndStore(this.#reporter);
+        const now = performance.now();
+        stalledSince ??= now;
+        // A store that is away fails fast: go on alone. One that is slow (a loaded host, a
+        // stalled Redis) gets STALL_GRACE_MS: going alone means presenting a refresh token that
+        // another process may present too, which a strict server punishes by revoking the grant.
+        if (!isTimeout(error) || now - stalledSince >= STALL_GRACE_MS || now >= deadline) {
+          // The write is still tried, for a store that only stumbled (it fails fast when it is away).
+          return this.#host.fetchAndStore(this.#reporter);
+        }
       }
       if (lock !== undefined) return this.#refreshHolding(lock);
       if (performance.now() >= deadline) {
@@ -156,6 +167,11 @@ export class ClusterRefresh {
     this.#storeDown = false;
     this.#host.log('debug', 'token store answers again; sharing tokens through it');
   }
+}
+
+/** A store call that took too long (the store's own commandTimeout, or the handle's bound), as opposed to one refused at once. */
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === 'ETIMEDOUT';
 }
 
 function pause(ms: number): Promise<void> {

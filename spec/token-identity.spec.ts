@@ -1,6 +1,6 @@
 import axios from 'axios';
 import { expect } from 'chai';
-import type { AttachAuthOptions } from '../lib/options.js';
+import type { AttachAuthOptions, Grant } from '../lib/options.js';
 import { resolveOptions } from '../lib/resolve-options.js';
 import { ConfigurationError, MemoryTokenStore } from '../lib/index.js';
 import { tokenKey, type TokenIdentity } from '../lib/token-identity.js';
@@ -77,7 +77,7 @@ describe('token-identity', () => {
   it('requires a subject for a refresh-token or authorization-code grant with a store that has a lock, naming the option', () => {
     const api = axios.create({ baseURL: 'https://api.example.com' });
     const store = { get: async () => undefined, set: async () => undefined, delete: async () => undefined, acquire: async () => undefined };
-    const grants: AttachAuthOptions['grant'][] = [
+    const grants: Grant[] = [
       { type: 'refresh_token', refreshToken: 'refresh-secret-77' },
       { type: 'authorization_code', code: 'code-secret-1', redirectUri: 'https://app.example.com/cb' },
     ];
