@@ -46,6 +46,9 @@ export class ClusterTokenServer {
         response.end(String(error));
       });
     });
+    // Longer than any pause of the suites: a client reusing a kept-alive socket at the moment
+    // the server closes it as idle gets ECONNRESET, which the specs would take for a failure.
+    this.#server.keepAliveTimeout = 120_000;
   }
 
   get url(): string {
