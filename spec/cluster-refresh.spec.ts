@@ -6,6 +6,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { attachAuth, RedisTokenStore, type AuthHandle, type StoredTokenSet, type TokenStore, type TokenStoreLock } from '../lib/index.js';
+import { LOCK_TTL_MS } from '../lib/cluster-refresh.js';
 import { tokenKey } from '../lib/token-identity.js';
 import { ClusterTokenServer } from './helpers/cluster-token-server.js';
 import { within } from './helpers/deferred.js';
@@ -197,6 +198,29 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
       expect(tokenServer.tokenRequests - before).to.equal(1);
     } finally {
       detachAll(processes);
+    }
+  });
+
+  it('asks for a short lock, renewed while held, whatever tokenRequest.timeout says, so that a lock nobody renews lapses soon', async function () {
+    const prefix = `cluster-spec-${(prefixCount += 1)}:`;
+    const inner = new RedisTokenStore({ client: await connect(), prefix });
+    const asked: number[] = [];
+    const store: TokenStore = {
+      get: (key) => inner.get(key),
+      set: (key, value, ttlMs) => inner.set(key, value, ttlMs),
+      delete: (key) => inner.delete(key),
+      acquire: (key, ttlMs) => {
+        asked.push(ttlMs);
+        return inner.acquire(key, ttlMs);
+      },
+    };
+    const handle = attachAuth(axios.create({ baseURL: tokenServer.url }), { tokenUrl: tokenServer.tokenUrl, clientId: 'cluster-client', clientSecret: 'cluster-secret', store, tokenRequest: { timeout: 60_000 } });
+    try {
+      await handle.getToken();
+      expect(asked).to.deep.equal([LOCK_TTL_MS]);
+      expect(LOCK_TTL_MS).to.be.at.most(3000);
+    } finally {
+      handle.detach();
     }
   });
 
