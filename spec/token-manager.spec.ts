@@ -449,11 +449,13 @@ describe('token-manager', function () {
         .replyOnce(...token('t3'));
       const tokens = manager({ store });
       const first = await tokens.getToken();
-      tokens.invalidate(1);
+      tokens.accept(1);
+      tokens.refuse(1, false);
       expect((await tokens.getToken()).accessToken).to.equal('t2');
       // A late write puts the refused t1 back in the store; then t2 is refused too.
       await store.inner.set(resolveOptions(axios.create({ baseURL: 'https://api.example.com' }), { tokenUrl: TOKEN_URL, clientId: 'client-1', clientSecret: CLIENT_SECRET }).storeKey, { tokenSet: first, receivedAt: clock.now() });
-      tokens.invalidate(2);
+      tokens.accept(2);
+      tokens.refuse(2, false);
       expect((await tokens.getToken()).accessToken).to.equal('t3');
       expect(tokenRequests()).to.have.length(3);
     });
