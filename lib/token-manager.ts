@@ -311,16 +311,15 @@ export class TokenManager {
       // refresh token) a second time.
       const flights = flightsOf(this.#options.store);
       const key = this.#options.storeKey;
-      let waited = false;
       for (let other = flights.get(key); other !== undefined; other = flights.get(key)) {
         await other.catch(noop);
-        waited = true;
       }
       // Registered before its first await, so that no other handle starts one meanwhile.
       const flight = (async () => {
-        // Read even when forced: the store's refresh token is the one to present.
+        // Read even when forced: the store's refresh token is the one to present, and a set
+        // newer than ours is a new token set already (as under the lock of the cluster refresh).
         const shared = await this.#readStore();
-        if (shared !== undefined && (!force || waited)) return shared;
+        if (shared !== undefined) return shared;
         return this.#fetchAndStore(this.#writeReporter);
       })();
       flights.set(key, flight);
