@@ -167,6 +167,8 @@ function cluster(count: number, extraEnv: (index: number) => Record<string, stri
 }
 
 describe('many processes, one token (RedisTokenStore, 8 processes)', function () {
+  // Each step bounds its own waits; this only keeps mocha's default from cutting them short on a loaded host.
+  this.timeout(60_000);
   const { state, living, burst, burstWhileHeld, settle } = cluster(PROCESSES);
   const figures: Record<string, string | number> = {};
   const tokenRequestsAt = (): number => state.tokenServer.tokenRequests;
@@ -286,7 +288,6 @@ describe('many processes, one token (RedisTokenStore, 8 processes)', function ()
   });
 
   it('recovers from Redis frozen for 3 s mid-traffic: no lock is left behind, and a revocation then costs one token request', async function () {
-    this.timeout(60_000);
     const reusedBefore = state.tokenServer.reusedRefreshTokens;
     const before = tokenRequestsAt();
     // Mid-traffic: the tokens are revoked as Redis freezes, so every process needs a new one during the stall.
@@ -353,6 +354,8 @@ describe('many processes, one token (RedisTokenStore, 8 processes)', function ()
 });
 
 describe('many processes renewing one refresh_token grant (RedisTokenStore, subject)', function () {
+  // A worker starts inside the test; each wait is bounded on its own.
+  this.timeout(90_000);
   // The grant the processes start from: issued by a login, once the token server runs.
   const grant = { refreshToken: '' };
   const story = cluster(2, () => ({ REFRESH_TOKEN: (grant.refreshToken ||= story.state.tokenServer.issueGrant()), SUBJECT: 'user-1' }));
