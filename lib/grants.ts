@@ -37,17 +37,26 @@ export function canRerun(grant: Grant): boolean {
   return grant.type === 'client_credentials' || grant.type === 'password';
 }
 
-/** The person or thing a token is for, as part of the token identity (never a secret). */
-export function grantSubject(grant: Grant): string {
+/**
+ * The person or thing a token is for, as part of the token identity: what stays the same
+ * across refresh-token rotations, never a secret. `subject` (the `subject` option) names the
+ * user or session of the grant. A refresh_token or authorization_code grant without one has
+ * no stable subject (its refresh token rotates, its code is spent): undefined.
+ */
+export function grantSubject(grant: Grant, subject?: string): string | undefined {
+  const named = subject === undefined ? '' : `:subject:${subject}`;
   switch (grant.type) {
     case 'password':
-      return `password:${grant.username}`;
-    case 'authorization_code':
-      // Each code is its own user session; the code itself is single-use and safe to hash.
-      return `authorization_code:${grant.redirectUri}:${grant.code}`;
+      return `password:${grant.username}${named}`;
     case 'refresh_token':
-      return `refresh_token:${grant.refreshToken}`;
+    case 'authorization_code':
+      return subject === undefined ? undefined : `${grant.type}${named}`;
     default:
-      return grant.type;
+      return `${grant.type}${named}`;
   }
+}
+
+/** True for grants whose own parameters rotate or are spent, so that only `subject` can name them stably. */
+export function needsSubject(grant: Grant): boolean {
+  return grant.type === 'refresh_token' || grant.type === 'authorization_code';
 }

@@ -21,6 +21,7 @@ export type {
   TokenRequestOptions,
   RetryOptions,
   AuthEvents,
+  TokenSetSource,
   AuthLogger,
   AuthClock,
 } from './options.js';

@@ -47,6 +47,7 @@ const ATTACH_AUTH_NAMES: NamesOf<AttachAuthOptions> = {
   defaultOrigins: true,
   allowInsecureHttp: true,
   store: true,
+  subject: true,
   revocationUrl: true,
   tokenInfoUrl: true,
   retry: true,

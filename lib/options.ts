@@ -80,10 +80,23 @@ export interface RetryOptions {
   maxDelay?: number;
 }
 
+/** Where a token set handed to `onToken` came from. */
+export interface TokenSetSource {
+  /**
+   * `'endpoint'`: this handle got it from the token endpoint (a new grant or refresh; persist
+   * it). `'store'`: another handle or process got it and this handle took it from the store (a copy).
+   */
+  source: 'endpoint' | 'store';
+}
+
 /** Callbacks for metrics and logs. None of them receives a secret other than the token set in `onToken`. */
 export interface AuthEvents {
-  /** A new token set arrived (from the token endpoint or the store). */
-  onToken?: (tokenSet: TokenSet) => void;
+  /**
+   * A new token set is in use, from the token endpoint or the store. Called after the set was
+   * written to the store and before any request is sent with it, e.g.
+   * `onToken: (tokenSet, { source }) => { if (source === 'endpoint') saveRefreshToken(tokenSet.refreshToken); }`.
+   */
+  onToken?: (tokenSet: TokenSet, details: TokenSetSource) => void;
   /**
    * A refresh failed; held requests reject with this same error (one from outside the
    * package, such as a bug, arrives here wrapped with code `ERR_OAUTH_QUEUE_UNEXPECTED`).
@@ -145,6 +158,15 @@ export interface AttachAuthOptions {
   allowInsecureHttp?: boolean;
   /** Where token sets are cached. Default: a new `MemoryTokenStore` for this handle. */
   store?: TokenStore;
+  /**
+   * The user or session a `refresh_token` or `authorization_code` grant belongs to, e.g. the
+   * user id: part of the token identity, so that handles and processes renewing the same grant
+   * share one token set (and one lock) whichever refresh token of it they started from, while
+   * two users never share one. Required for those grants with a store that has a lock (such
+   * as `RedisTokenStore`); without it such a handle shares its token set with no other handle.
+   * Not a secret, but hashed into the store key like the rest of the identity.
+   */
+  subject?: string;
   /** RFC 7009 revocation endpoint used by `handle.revoke()`. */
   revocationUrl?: string;
   /** Token info endpoint used by `handle.tokenInfo()` (GET with the current Bearer token). */

@@ -1,7 +1,8 @@
-// The token identity of design.md: what makes two option sets share a token.
-// Hashed, so that no secret (a refresh token that starts a grant) appears in a key.
+// The token identity of design.md: what makes two option sets share a token, and
+// stays the same across refresh-token rotations. Hashed, so that nothing a caller
+// passes (a username, a subject) appears in a key.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { grantSubject } from './grants.js';
 import type { Grant } from './options.js';
 
@@ -11,13 +12,20 @@ export interface TokenIdentity {
   grant: Grant;
   scope: string | undefined;
   params: Record<string, string>;
+  /** The `subject` option: the user or session a refresh_token or authorization_code grant belongs to. */
+  subject?: string | undefined;
 }
 
-/** A stable key for this identity: `<prefix>` plus a SHA-256 of its parts. */
+/**
+ * A stable key for this identity: `<prefix>` plus a SHA-256 of its parts. A grant without a
+ * stable subject (a refresh token or code without `subject`) gets a key of its own that no
+ * other call shares: two users' grants must never meet under one key, and the secret that
+ * rotates must not name it.
+ */
 export function tokenKey(identity: TokenIdentity, prefix = 'axios-oauth-queue:'): string {
   const audience = Object.keys(identity.params)
     .sort()
     .map((name) => [name, identity.params[name]]);
-  const material = JSON.stringify([identity.tokenUrl, identity.clientId, grantSubject(identity.grant), identity.scope ?? '', audience]);
+  const material = JSON.stringify([identity.tokenUrl, identity.clientId, grantSubject(identity.grant, identity.subject) ?? `unshared:${randomUUID()}`, identity.scope ?? '', audience]);
   return `${prefix}${createHash('sha256').update(material).digest('base64url')}`;
 }

@@ -8,7 +8,8 @@ import type { InternalAxiosRequestConfig } from 'axios';
 import { watchHeldRequest } from './held-request.js';
 import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, redactSecrets, toAuthError } from './errors.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
-import { ClusterRefresh, hasLock } from './cluster-refresh.js';
+import { ClusterRefresh, hasLock, type StoreReporter } from './cluster-refresh.js';
+import type { TokenSetSource } from './options.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import { describeStoreError, type StoredTokenSet, type TokenStore } from './stores/token-store.js';
 import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
@@ -32,6 +33,8 @@ export interface CachedToken {
   accepted: boolean;
   /** Set once a 401 for this token, before it was ever accepted, has been counted. */
   refusedUnaccepted: boolean;
+  /** Its place in the store's order (StoredTokenSet.generation); undefined from a store without generations. */
+  readonly generation: number | undefined;
 }
 
 /** The first pause of 401-driven refreshes once two fresh tokens in a row were refused, ms; it doubles up to the cap. */
@@ -97,6 +100,10 @@ export class TokenManager {
   /** How long the last successful token request took, ms: a short token's refresh starts at least this early. */
   #tokenLatencyMs = 0;
   #detached = false;
+  /** The highest generation held, written or refused: a stored set must be newer to be adopted. */
+  #generation: number | undefined;
+  /** Access tokens a 401 refused, newest last: never adopted again, for stores without generations. */
+  readonly #refused: string[] = [];
   /** Single flight across processes, when the store has a lock (RedisTokenStore). */
   readonly #cluster: ClusterRefresh | undefined;
   readonly #stats: Omit<AuthStats, 'held'> = { tokenRequests: 0, refreshes: 0, replays: 0, failures: 0, tokenRequestsInFlight: 0 };
@@ -111,11 +118,10 @@ export class TokenManager {
       ? new ClusterRefresh({
           store,
           key: options.storeKey,
-          tokenTimeoutMs: options.endpoint.timeout,
+          maxRefreshMs: options.endpoint.timeout * (options.retry.limit + 1) + options.retry.maxDelay * options.retry.limit,
           log: (level, message) => this.#log(level, message),
           adopt: (stored) => this.#adopt(stored),
-          fetch: async () => this.#accept(await this.#fetchToken()),
-          ttlOf: (token) => this.#storeTtl(token),
+          fetchAndStore: (reporter) => this.#fetchAndStore(reporter),
           isDetached: () => this.#detached,
           bounded: (call) => this.#bounded(call),
         })
@@ -191,6 +197,9 @@ export class TokenManager {
     }
     if (replayed) return false;
     token.invalidated = true;
+    this.#refused.push(token.tokenSet.accessToken);
+    // A few are enough: a refused set is replaced by a newer one at the next refresh.
+    if (this.#refused.length > 8) this.#refused.shift();
     return true;
   }
 
@@ -302,18 +311,16 @@ export class TokenManager {
       // refresh token) a second time.
       const flights = flightsOf(this.#options.store);
       const key = this.#options.storeKey;
-      let waited = false;
       for (let other = flights.get(key); other !== undefined; other = flights.get(key)) {
         await other.catch(noop);
-        waited = true;
       }
       // Registered before its first await, so that no other handle starts one meanwhile.
       const flight = (async () => {
-        if (!force || waited) {
-          const shared = await this.#readStore();
-          if (shared !== undefined) return shared;
-        }
-        return this.#fetchAndStore();
+        // Read even when forced: the store's refresh token is the one to present, and a set
+        // newer than ours is a new token set already (as under the lock of the cluster refresh).
+        const shared = await this.#readStore();
+        if (shared !== undefined) return shared;
+        return this.#fetchAndStore(this.#writeReporter);
       })();
       flights.set(key, flight);
       try {
@@ -335,13 +342,29 @@ export class TokenManager {
     }
   }
 
-  async #fetchAndStore(): Promise<CachedToken> {
+  /** Logs a failed store write of the path without a lock (the cluster refresh reports its own). */
+  readonly #writeReporter: StoreReporter = {
+    failed: (error) => this.#log('warn', `token store write failed; the token is kept in this process: ${describeStoreError(error)}`),
+    answered: noop,
+  };
+
+  /**
+   * Fetches a token set, writes it to the store, and only then lets requests use it: the
+   * rotated refresh token is in the store before the new access token is sent anywhere.
+   */
+  async #fetchAndStore(reporter: StoreReporter): Promise<CachedToken> {
     const answer = await this.#fetchToken();
     const token = this.#accept(answer);
     this.#coolDown = undefined;
     this.#backgroundRetryAt = 0;
-    await this.#writeStore(token);
-    return token;
+    const written = await this.#writeStore(token, reporter);
+    if (written === false) {
+      // A set of the same or a higher generation got there first (a write that landed late,
+      // or another process): the store's order wins when its set is usable, ours otherwise.
+      const shared = await this.#readStore();
+      if (shared !== undefined) return shared;
+    }
+    return this.#install(token, 'endpoint');
   }
 
   /** Chooses the grant: the refresh token when one is held, falling back to the original grant when it is refused. */
@@ -425,7 +448,10 @@ export class TokenManager {
     });
   }
 
-  /** Normalises an answer into the new current token (a bad answer throws and leaves the current token alone). */
+  /**
+   * Normalises an answer into the next token, one generation above the newest seen; not yet
+   * installed (a bad answer throws and leaves the current token alone).
+   */
   #accept(answer: TokenEndpointAnswer): CachedToken {
     const tokenSet = normaliseTokenResponse(answer.body, {
       receivedAt: answer.receivedAt,
@@ -435,10 +461,11 @@ export class TokenManager {
     // A rotated refresh token replaces the old one at once; without a new one the old stays valid (RFC 6749 §6).
     if (tokenSet.refreshToken !== undefined) this.#refreshToken = tokenSet.refreshToken;
     else if (this.#refreshToken !== undefined) tokenSet.refreshToken = this.#refreshToken;
-    return this.#install({ tokenSet, receivedAt: answer.receivedAt });
+    return this.#prepare({ tokenSet, receivedAt: answer.receivedAt, generation: (this.#generation ?? 0) + 1 });
   }
 
-  #install(stored: StoredTokenSet): CachedToken {
+  /** The thresholds and header of a token set, computed once. */
+  #prepare(stored: StoredTokenSet): CachedToken {
     const { tokenSet, receivedAt } = stored;
     const expiresAt = tokenSet.expiresAt ?? Number.POSITIVE_INFINITY;
     const refreshAt =
@@ -454,12 +481,23 @@ export class TokenManager {
       invalidated: false,
       accepted: false,
       refusedUnaccepted: false,
+      generation: stored.generation,
     };
-    this.#current = token;
-    this.#stats.refreshes += 1;
-    this.#log('debug', `new token set (version ${token.version}${tokenSet.expiresAt === undefined ? ', no known expiry' : `, expires in ${Math.round((expiresAt - this.#now()) / 1000)} s`})`);
-    this.#options.events.onToken?.(tokenSet);
     return token;
+  }
+
+  /** Makes `token` the one requests use; onToken hears of it after the store has it. */
+  #install(token: CachedToken, source: TokenSetSource['source']): CachedToken {
+    this.#current = token;
+    this.#raiseGeneration(token.generation);
+    this.#stats.refreshes += 1;
+    this.#log('debug', `new token set from the ${source} (version ${token.version}${token.generation === undefined ? '' : `, generation ${token.generation}`}${Number.isFinite(token.expiresAt) ? `, expires in ${Math.round((token.expiresAt - this.#now()) / 1000)} s` : ', no known expiry'})`);
+    this.#options.events.onToken?.(token.tokenSet, { source });
+    return token;
+  }
+
+  #raiseGeneration(generation: number | undefined): void {
+    if (generation !== undefined && (this.#generation === undefined || generation > this.#generation)) this.#generation = generation;
   }
 
   /** A token set another holder of the store wrote, if it is newer than ours and still fresh enough to use. */
@@ -474,13 +512,23 @@ export class TokenManager {
     return stored === undefined ? undefined : this.#adopt(stored);
   }
 
-  /** Installs a stored token set unless it is the one held now (a 401 may have refused it) or it has expired. */
+  /**
+   * Takes what a stored set offers under the TokenStore order. Its refresh token, whenever the
+   * store's set is not older than ours, even when its access token has expired: the store's
+   * refresh token is the truth. The set itself, only when it is newer than the one held and
+   * than any a 401 refused (by generation; without one, by not being a set held or refused),
+   * and not expired.
+   */
   #adopt(stored: StoredTokenSet): CachedToken | undefined {
-    if (stored.tokenSet.accessToken === this.#current?.tokenSet.accessToken) return undefined;
-    const expiresAt = stored.tokenSet.expiresAt;
+    const { tokenSet, generation } = stored;
+    const ordered = generation !== undefined && this.#generation !== undefined;
+    if (tokenSet.refreshToken !== undefined && (!ordered || generation >= (this.#generation ?? 0))) this.#refreshToken = tokenSet.refreshToken;
+    if (ordered && generation <= (this.#generation ?? 0)) return undefined;
+    if (tokenSet.accessToken === this.#current?.tokenSet.accessToken || this.#refused.includes(tokenSet.accessToken)) return undefined;
+    this.#raiseGeneration(generation);
+    const expiresAt = tokenSet.expiresAt;
     if (expiresAt !== undefined && this.#now() >= expiresAt) return undefined;
-    if (stored.tokenSet.refreshToken !== undefined) this.#refreshToken = stored.tokenSet.refreshToken;
-    return this.#install(stored);
+    return this.#install(this.#prepare(stored), 'store');
   }
 
   /** A token set with a refresh token outlives its access token in the store; one without lives until it expires. */
@@ -488,12 +536,17 @@ export class TokenManager {
     return Number.isFinite(token.expiresAt) && token.tokenSet.refreshToken === undefined ? Math.max(1, token.expiresAt - this.#now()) : undefined;
   }
 
-  async #writeStore(token: CachedToken): Promise<void> {
-    const ttl = this.#storeTtl(token);
+  /** Writes `token` with its generation (compare-and-set); false when the store kept a set of the same or a higher one. */
+  async #writeStore(token: CachedToken, reporter: StoreReporter): Promise<boolean | undefined> {
+    const value: StoredTokenSet = { tokenSet: token.tokenSet, receivedAt: token.receivedAt };
+    if (token.generation !== undefined) value.generation = token.generation;
     try {
-      await this.#bounded(this.#options.store.set(this.#options.storeKey, { tokenSet: token.tokenSet, receivedAt: token.receivedAt }, ttl));
+      const written = await this.#bounded(this.#options.store.set(this.#options.storeKey, value, this.#storeTtl(token)));
+      reporter.answered();
+      return written === false ? false : undefined;
     } catch (error) {
-      this.#log('warn', `token store write failed; the token is kept in this process: ${describeStoreError(error)}`);
+      reporter.failed(error);
+      return undefined;
     }
   }
 

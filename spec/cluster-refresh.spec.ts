@@ -6,6 +6,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { attachAuth, RedisTokenStore, type AuthHandle, type StoredTokenSet, type TokenStore, type TokenStoreLock } from '../lib/index.js';
+import { LOCK_TTL_MS } from '../lib/cluster-refresh.js';
 import { tokenKey } from '../lib/token-identity.js';
 import { ClusterTokenServer } from './helpers/cluster-token-server.js';
 import { within } from './helpers/deferred.js';
@@ -39,7 +40,7 @@ class GatedStore implements TokenStore {
     return this.#inner.get(key);
   }
 
-  set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<void> {
+  set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<boolean> {
     return this.#inner.set(key, value, ttlMs);
   }
 
@@ -197,6 +198,65 @@ describe('cluster refresh (handles sharing a RedisTokenStore)', function () {
       expect(tokenServer.tokenRequests - before).to.equal(1);
     } finally {
       detachAll(processes);
+    }
+  });
+
+  it("lets a handle started from a spent refresh token renew with the store's one after the stored access token expired: the grant survives", async function () {
+    const prefix = `cluster-spec-${(prefixCount += 1)}:`;
+    const refreshToken = tokenServer.issueGrant();
+    const start = async (clockOffset: number): Promise<AuthHandle> =>
+      attachAuth(axios.create({ baseURL: tokenServer.url }), {
+        tokenUrl: tokenServer.tokenUrl,
+        clientId: 'cluster-client',
+        clientSecret: 'cluster-secret',
+        grant: { type: 'refresh_token', refreshToken },
+        subject: 'user-9',
+        store: new RedisTokenStore({ client: await connect(), prefix, pollInterval: 20 }),
+        clock: { now: () => Date.now() + clockOffset },
+      });
+    const first = await start(0);
+    // Started later from the same (by then spent) refresh token, with a clock past the stored token's expiry.
+    const later = await start(2 * 3600_000);
+    try {
+      const reusedBefore = tokenServer.reusedRefreshTokens;
+      const before = tokenServer.tokenRequests;
+      const firstSet = await first.getToken();
+      const laterSet = await within(later.getToken(), 5000, 'the later handle renewing');
+      expect(laterSet.accessToken).not.to.equal(firstSet.accessToken);
+      expect(tokenServer.tokenRequests - before).to.equal(2);
+      expect(tokenServer.reusedRefreshTokens - reusedBefore, 'refresh tokens presented twice').to.equal(0);
+      // The first handle takes the newer set the later one wrote, then renews from its refresh token.
+      expect((await within(first.refresh(), 5000, 'the first handle taking the newer set')).accessToken).to.equal(laterSet.accessToken);
+      const renewed = await within(first.refresh(), 5000, 'the first handle renewing');
+      expect(renewed.refreshToken).not.to.equal(laterSet.refreshToken);
+      expect(tokenServer.tokenRequests - before).to.equal(3);
+      expect(tokenServer.reusedRefreshTokens - reusedBefore, 'refresh tokens presented twice').to.equal(0);
+    } finally {
+      first.detach();
+      later.detach();
+    }
+  });
+
+  it('asks for a short lock, renewed while held, whatever tokenRequest.timeout says, so that a lock nobody renews lapses soon', async function () {
+    const prefix = `cluster-spec-${(prefixCount += 1)}:`;
+    const inner = new RedisTokenStore({ client: await connect(), prefix });
+    const asked: number[] = [];
+    const store: TokenStore = {
+      get: (key) => inner.get(key),
+      set: (key, value, ttlMs) => inner.set(key, value, ttlMs),
+      delete: (key) => inner.delete(key),
+      acquire: (key, ttlMs) => {
+        asked.push(ttlMs);
+        return inner.acquire(key, ttlMs);
+      },
+    };
+    const handle = attachAuth(axios.create({ baseURL: tokenServer.url }), { tokenUrl: tokenServer.tokenUrl, clientId: 'cluster-client', clientSecret: 'cluster-secret', store, tokenRequest: { timeout: 60_000 } });
+    try {
+      await handle.getToken();
+      expect(asked).to.deep.equal([LOCK_TTL_MS]);
+      expect(LOCK_TTL_MS).to.be.at.most(3000);
+    } finally {
+      handle.detach();
     }
   });
 

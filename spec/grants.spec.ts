@@ -62,11 +62,18 @@ describe('grants', () => {
       expect(subject).not.to.include('pw-secret-99');
     });
 
-    it('tells apart two users and two authorization codes', () => {
+    it('tells apart two users, by username or by the subject given', () => {
       expect(grantSubject({ type: 'password', username: 'ann', password: 'x' })).not.to.equal(grantSubject({ type: 'password', username: 'bob', password: 'x' }));
-      expect(grantSubject({ type: 'authorization_code', code: 'c1', redirectUri: 'https://app/cb' })).not.to.equal(
-        grantSubject({ type: 'authorization_code', code: 'c2', redirectUri: 'https://app/cb' }),
-      );
+      expect(grantSubject({ type: 'refresh_token', refreshToken: 'r1' }, 'ann')).not.to.equal(grantSubject({ type: 'refresh_token', refreshToken: 'r1' }, 'bob'));
+    });
+
+    it('names a refresh-token or authorization-code grant by its subject, never by the token or code that rotates or is spent', () => {
+      expect(grantSubject({ type: 'refresh_token', refreshToken: 'r1' }, 'ann')).to.equal(grantSubject({ type: 'refresh_token', refreshToken: 'r2' }, 'ann'));
+      expect(grantSubject({ type: 'refresh_token', refreshToken: 'r1' }, 'ann')).not.to.include('r1');
+      expect(grantSubject({ type: 'authorization_code', code: 'c1', redirectUri: 'https://app/cb' }, 'ann')).not.to.include('c1');
+      // Without a subject there is nothing stable to name them by.
+      expect(grantSubject({ type: 'refresh_token', refreshToken: 'r1' })).to.equal(undefined);
+      expect(grantSubject({ type: 'authorization_code', code: 'c1', redirectUri: 'https://app/cb' })).to.equal(undefined);
     });
   });
 });

@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import { ErrorCodes, OAuthError, OAuthQueueError, TokenEndpointError } from '../lib/errors.js';
 import type { AttachAuthOptions } from '../lib/options.js';
 import { resolveOptions } from '../lib/resolve-options.js';
+import { MemoryTokenStore } from '../lib/stores/memory-token-store.js';
+import type { StoredTokenSet, TokenStore } from '../lib/stores/token-store.js';
 import { TokenManager } from '../lib/token-manager.js';
 import type { TokenSet } from '../lib/token-set.js';
 import { deferred, flush, rejection } from './helpers/deferred.js';
@@ -365,6 +367,97 @@ describe('token-manager', function () {
       for (const secret of [CLIENT_SECRET, password, 'access-secret-1', 'refresh-secret-1']) {
         expect(lines.filter((line) => line.includes(secret)), secret).to.deep.equal([]);
       }
+    });
+  });
+
+  describe('shared stores', () => {
+    /** A store that keeps no order: it drops generations, as a store written before them would. */
+    class UnorderedStore implements TokenStore {
+      readonly inner = new MemoryTokenStore();
+      async get(key: string): Promise<StoredTokenSet | undefined> {
+        const value = await this.inner.get(key);
+        return value === undefined ? undefined : { tokenSet: value.tokenSet, receivedAt: value.receivedAt };
+      }
+      async set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<void> {
+        await this.inner.set(key, { tokenSet: value.tokenSet, receivedAt: value.receivedAt }, ttlMs);
+      }
+      async delete(key: string): Promise<void> {
+        await this.inner.delete(key);
+      }
+    }
+
+    it("presents the store's refresh token, not its own spent one, when the stored access token has expired", async () => {
+      const store = new MemoryTokenStore(() => clock.now());
+      mock
+        .onPost(TOKEN_URL)
+        .replyOnce(...token('t1', { refresh_token: 'r1' }))
+        .onPost(TOKEN_URL)
+        .replyOnce(...token('t2', { refresh_token: 'r2' }));
+      const grant = { type: 'refresh_token', refreshToken: 'r0-from-login' } as const;
+      await manager({ grant, subject: 'user-1', store }).getToken();
+      clock.advance(2 * HOUR);
+      // Another handle of the same grant, started from the login's refresh token (spent by now).
+      const later = manager({ grant, subject: 'user-1', store });
+      expect((await later.getToken()).accessToken).to.equal('t2');
+      expect(tokenRequests().map((request) => request['refresh_token'])).to.deep.equal(['r0-from-login', 'r1']);
+    });
+
+    it('writes a new token set to the store before any request may use it, and tells onToken after the write', async () => {
+      const gate = deferred();
+      const writing = deferred();
+      const seen: string[] = [];
+      const store = new MemoryTokenStore();
+      const slowStore: TokenStore = {
+        get: (key) => store.get(key),
+        delete: (key) => store.delete(key),
+        set: async (key, value, ttlMs) => {
+          writing.resolve();
+          await gate.promise;
+          seen.push(`written ${value.tokenSet.accessToken}`);
+          return store.set(key, value, ttlMs);
+        },
+      };
+      mock.onPost(TOKEN_URL).replyOnce(...token('t1'));
+      const tokens = manager({ store: slowStore, events: { onToken: (tokenSet, { source }) => seen.push(`${source} ${tokenSet.accessToken}`) } });
+      const first = tokens.getToken();
+      await writing.promise;
+      expect(tokens.usable(), 'no request may use the token while it is being written').to.equal(undefined);
+      expect(seen).to.deep.equal([]);
+      gate.resolve();
+      expect((await first).accessToken).to.equal('t1');
+      expect(seen).to.deep.equal(['written t1', 'endpoint t1']);
+    });
+
+    it("reports a token set taken from the store with source 'store'", async () => {
+      const store = new MemoryTokenStore();
+      mock.onPost(TOKEN_URL).replyOnce(...token('t1'));
+      await manager({ store }).getToken();
+      const sources: string[] = [];
+      await manager({ store, events: { onToken: (_tokenSet, { source }) => sources.push(source) } }).getToken();
+      expect(sources).to.deep.equal(['store']);
+      expect(tokenRequests()).to.have.length(1);
+    });
+
+    it('never takes back a token a 401 refused from a store without generations, even after holding another', async () => {
+      const store = new UnorderedStore();
+      mock
+        .onPost(TOKEN_URL)
+        .replyOnce(...token('t1'))
+        .onPost(TOKEN_URL)
+        .replyOnce(...token('t2'))
+        .onPost(TOKEN_URL)
+        .replyOnce(...token('t3'));
+      const tokens = manager({ store });
+      const first = await tokens.getToken();
+      tokens.accept(1);
+      tokens.refuse(1, false);
+      expect((await tokens.getToken()).accessToken).to.equal('t2');
+      // A late write puts the refused t1 back in the store; then t2 is refused too.
+      await store.inner.set(resolveOptions(axios.create({ baseURL: 'https://api.example.com' }), { tokenUrl: TOKEN_URL, clientId: 'client-1', clientSecret: CLIENT_SECRET }).storeKey, { tokenSet: first, receivedAt: clock.now() });
+      tokens.accept(2);
+      tokens.refuse(2, false);
+      expect((await tokens.getToken()).accessToken).to.equal('t3');
+      expect(tokenRequests()).to.have.length(3);
     });
   });
 

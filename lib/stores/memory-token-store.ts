@@ -1,7 +1,7 @@
 // The default TokenStore: a Map in this process. Share one instance between
 // attachAuth calls with identical token identities to let them share the token.
 
-import type { StoredTokenSet, TokenStore } from './token-store.js';
+import { isNewerGeneration, type StoredTokenSet, type TokenStore } from './token-store.js';
 
 interface Entry {
   value: StoredTokenSet;
@@ -31,8 +31,12 @@ export class MemoryTokenStore implements TokenStore {
     return entry.value;
   }
 
-  async set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<void> {
+  /** Writes unless a set of the same or a higher generation is kept (the TokenStore contract); answers whether it wrote. */
+  async set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<boolean> {
+    const kept = await this.get(key);
+    if (kept !== undefined && !isNewerGeneration(value.generation, kept.generation)) return false;
     this.#entries.set(key, { value, expiresAt: ttlMs === undefined ? undefined : this.#now() + ttlMs });
+    return true;
   }
 
   async delete(key: string): Promise<void> {

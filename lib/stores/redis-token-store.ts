@@ -3,9 +3,9 @@
 // application already has, ioredis or node-redis, single node or Redis Cluster,
 // told apart by duck typing: the package never imports either.
 
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, randomBytes, scryptSync } from 'node:crypto';
 import { ConfigurationError } from '../errors.js';
-import type { StoredTokenSet, TokenStore, TokenStoreLock } from './token-store.js';
+import { describeStoreError, type StoredTokenSet, type TokenStore, type TokenStoreLock } from './token-store.js';
 
 /**
  * The commands the store needs from a Redis client. An ioredis `Redis` or `Cluster` (v5, v6),
@@ -38,11 +38,22 @@ export interface RedisTokenStoreOptions {
   /**
    * Encrypts token sets at rest with AES-256-GCM: a 32-byte key (Buffer, Uint8Array), or a
    * passphrase string from which a key is derived (scrypt). Every process must use the same one.
-   * Values that do not decrypt with it are treated as absent. Default: none (JSON in clear).
+   * Values that do not decrypt with it are treated as absent, with one warning (`onWarning`)
+   * naming the key id (a short SHA-256 fingerprint of the key, never the key). Default: none (JSON in clear).
    */
   encryptionKey?: string | Uint8Array;
-  /** Milliseconds between reads of a process that waits for another process's token request. Default 100. */
+  /**
+   * Milliseconds between reads of a process that waits for another process's token request
+   * (it also retries the lock at each read, so it takes over as soon as the lock lapses).
+   * Default 100; e.g. `25` for a faster takeover at the cost of more Redis reads while waiting.
+   */
   pollInterval?: number;
+  /**
+   * Where the store reports values it cannot read (another `encryptionKey`, a corrupted value):
+   * once per store and kind of problem, with no key and no value in the message.
+   * Default: `process.emitWarning`. E.g. `(message) => logger.warn(message)`.
+   */
+  onWarning?: (message: string) => void;
   /**
    * Milliseconds a Redis command may take before the store gives up on it and the process
    * falls back to its own cache and token request. Default 500.
@@ -66,12 +77,23 @@ export class TokenStoreUnavailableError extends Error {
 
 /** The prefix token-identity.ts puts on every token key; the store's own prefix replaces it. */
 const IDENTITY_PREFIX = 'axios-oauth-queue:';
-const FORMAT_VERSION = 'v1';
+/** v2 values name the key id that sealed them; v1 values (no key id) are still read. */
+const FORMAT_VERSION = 'v2';
 
 // Deletes or extends the lock only while it still holds our random value: a lock that
 // expired and was taken by another process is never released or extended by us.
 const RELEASE_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 const EXTEND_SCRIPT = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+// The compare-and-set of the TokenStore contract: the generation leads the value in clear
+// ("<generation>|<payload>"), so the script can compare it without the encryption key. A value
+// of the same or a higher generation stays; a value without one (an older format) is replaced.
+const WRITE_IF_NEWER_SCRIPT = [
+  "local kept = redis.call('get', KEYS[1])",
+  "if kept then local g = tonumber(string.match(kept, '^(%d+)|')) if g and g >= tonumber(ARGV[2]) then return 0 end end",
+  "if ARGV[3] == '' then redis.call('set', KEYS[1], ARGV[1]) else redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[3]) end",
+  'return 1',
+].join('\n');
+const GENERATION_HEADER = /^(\d+)\|/;
 
 /** The two calling conventions, reduced to what the store sends. */
 interface RedisDialect {
@@ -97,7 +119,12 @@ export class RedisTokenStore implements TokenStore {
   readonly #redis: RedisDialect;
   readonly #prefix: string;
   readonly #key: Buffer | undefined;
+  /** A short fingerprint of the encryption key, safe to log: it names the key without revealing it. */
+  readonly #keyId: string | undefined;
   readonly #commandTimeout: number;
+  readonly #onWarning: (message: string) => void;
+  /** The kinds of unreadable value already reported: one warning each, not one per read. */
+  readonly #warned = new Set<string>();
 
   /** A store on the application's own Redis client; see `RedisTokenStoreOptions`. */
   constructor(options: RedisTokenStoreOptions) {
@@ -112,6 +139,9 @@ export class RedisTokenStore implements TokenStore {
     this.pollInterval = positive(options.pollInterval, 'pollInterval') ?? 100;
     this.#commandTimeout = positive(options.commandTimeout, 'commandTimeout') ?? 500;
     this.#key = options.encryptionKey === undefined ? undefined : encryptionKeyOf(options.encryptionKey);
+    this.#keyId = this.#key === undefined ? undefined : keyIdOf(this.#key);
+    if (options.onWarning !== undefined && typeof options.onWarning !== 'function') throw new ConfigurationError('RedisTokenStore onWarning', 'must be a function');
+    this.#onWarning = options.onWarning ?? ((message) => process.emitWarning(message, { code: 'AXIOS_OAUTH_QUEUE_STORE_VALUE' }));
   }
 
   async get(key: string): Promise<StoredTokenSet | undefined> {
@@ -121,10 +151,21 @@ export class RedisTokenStore implements TokenStore {
     return this.#decode(redisKey, value);
   }
 
-  async set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<void> {
+  /**
+   * With `value.generation`: writes only if the generation kept under `key` is lower (a Lua
+   * compare-and-set, atomic in Redis) and answers whether it wrote. Without: writes.
+   */
+  async set(key: string, value: StoredTokenSet, ttlMs?: number): Promise<boolean> {
     const redisKey = this.#redisKey(key);
     const ttl = ttlMs === undefined ? undefined : Math.max(1, Math.ceil(ttlMs));
-    await this.#run(() => this.#redis.set(redisKey, this.#encode(redisKey, value), ttl, false));
+    const encoded = this.#encode(redisKey, value);
+    const { generation } = value;
+    if (generation === undefined) {
+      await this.#run(() => this.#redis.set(redisKey, encoded, ttl, false));
+      return true;
+    }
+    const written = await this.#run(() => this.#redis.eval(WRITE_IF_NEWER_SCRIPT, redisKey, [`${generation}|${encoded}`, String(generation), ttl === undefined ? '' : String(ttl)]));
+    return written === 1;
   }
 
   async delete(key: string): Promise<void> {
@@ -141,16 +182,38 @@ export class RedisTokenStore implements TokenStore {
     const lockKey = this.#redisKey(key, ':lock');
     const owner = randomBytes(16).toString('base64url');
     const ttl = Math.max(1, Math.ceil(ttlMs));
-    const answer = await this.#run(() => this.#redis.set(lockKey, owner, ttl, true));
+    let answer: unknown;
+    try {
+      answer = await this.#run(() => this.#redis.set(lockKey, owner, ttl, true));
+    } catch (error) {
+      // A stalled Redis still runs the SET when it wakes, and the lock would then belong to
+      // nobody. Sent on the same connection, this compare-and-delete runs after that SET.
+      if (error instanceof TokenStoreUnavailableError && error.code === 'ETIMEDOUT') {
+        this.#redis.eval(RELEASE_SCRIPT, lockKey, [owner]).catch(() => {
+          // The connection is gone: so is the SET queued on it, or it lapses after ttl.
+        });
+      }
+      throw error;
+    }
     if (answer !== 'OK') return undefined;
+    let lost = false;
     const renewal = setInterval(() => {
-      this.#run(() => this.#redis.eval(EXTEND_SCRIPT, lockKey, [owner, String(ttl)])).catch(() => {
-        // Redis is away: the lock expires by itself, and the refresh goes on in this process.
-      });
+      this.#run(() => this.#redis.eval(EXTEND_SCRIPT, lockKey, [owner, String(ttl)])).then(
+        (extended) => {
+          if (extended !== 1) lost = true;
+        },
+        () => {
+          // Not renewed in time: another process may take the lock once it lapses.
+          lost = true;
+        },
+      );
     }, Math.max(1, Math.floor(ttl / 3)));
     renewal.unref();
     let released = false;
     return {
+      get lost() {
+        return lost;
+      },
       release: async () => {
         if (released) return;
         released = true;
@@ -207,33 +270,60 @@ export class RedisTokenStore implements TokenStore {
   }
 
   #encode(redisKey: string, value: StoredTokenSet): string {
-    const json = JSON.stringify({ tokenSet: value.tokenSet, receivedAt: value.receivedAt });
-    if (this.#key === undefined) return json;
+    const json = JSON.stringify({ tokenSet: value.tokenSet, receivedAt: value.receivedAt, generation: value.generation });
+    if (this.#key === undefined || this.#keyId === undefined) return json;
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
     // The key is authenticated too: a value copied under another key does not decrypt.
     cipher.setAAD(Buffer.from(redisKey));
     const sealed = Buffer.concat([cipher.update(json, 'utf8'), cipher.final()]);
-    return [FORMAT_VERSION, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), sealed.toString('base64url')].join('.');
+    return [FORMAT_VERSION, this.#keyId, iv.toString('base64url'), cipher.getAuthTag().toString('base64url'), sealed.toString('base64url')].join('.');
   }
 
   #decode(redisKey: string, value: string): StoredTokenSet | undefined {
-    let json = value;
+    const header = GENERATION_HEADER.exec(value);
+    const body = header === null ? value : value.slice(header[0].length);
+    let json = body;
     if (this.#key !== undefined) {
-      const [version, iv, tag, sealed] = value.split('.');
-      if (version !== FORMAT_VERSION || iv === undefined || tag === undefined || sealed === undefined) return undefined;
+      const parts = body.split('.');
+      // v1 values (before key ids) have no key id: iv, tag, sealed follow the version.
+      const [version, keyId, iv, tag, sealed] = parts.length === 4 ? [parts[0], undefined, parts[1], parts[2], parts[3]] : parts;
+      if ((version !== FORMAT_VERSION && version !== 'v1') || iv === undefined || tag === undefined || sealed === undefined) {
+        this.#warn('clear', `a stored token set is not encrypted, but this store has encryptionKey ${this.#keyId}; reading it as absent (the next token request replaces it)`);
+        return undefined;
+      }
       try {
         const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(iv, 'base64url'));
         decipher.setAAD(Buffer.from(redisKey));
         decipher.setAuthTag(Buffer.from(tag, 'base64url'));
         json = Buffer.concat([decipher.update(Buffer.from(sealed, 'base64url')), decipher.final()]).toString('utf8');
-      } catch {
+      } catch (error) {
         // Another key, or tampered with: as if absent, so a new token set replaces it.
+        const writer = keyId === undefined || keyId === this.#keyId ? 'a value that is corrupted or written with another key' : `a value written with encryptionKey ${keyId}`;
+        this.#warn(`key:${keyId ?? ''}`, `a stored token set does not decrypt with encryptionKey ${this.#keyId} (${writer}; ${describeStoreError(error)}); reading it as absent. Give every process the same encryptionKey`);
         return undefined;
       }
     }
-    return parseStored(json);
+    const parsed = parseStored(json);
+    if (parsed === undefined) {
+      const hint = this.#key === undefined && json.startsWith('v') ? 'it looks encrypted, and this store has no encryptionKey' : 'it is not a token set this version wrote';
+      this.#warn('unreadable', `a stored token set could not be read (${hint}); reading it as absent`);
+      return undefined;
+    }
+    if (header !== null) parsed.generation = Number(header[1]);
+    return parsed;
   }
+
+  #warn(kind: string, message: string): void {
+    if (this.#warned.has(kind)) return;
+    this.#warned.add(kind);
+    this.#onWarning(`RedisTokenStore: ${message}`);
+  }
+}
+
+/** A fingerprint that names an encryption key in warnings and stored values: 8 hex digits of SHA-256, never the key. */
+function keyIdOf(key: Buffer): string {
+  return createHash('sha256').update('axios-oauth-queue/key-id').update(key).digest('hex').slice(0, 8);
 }
 
 function parseStored(json: string): StoredTokenSet | undefined {
@@ -247,7 +337,10 @@ function parseStored(json: string): StoredTokenSet | undefined {
   const { tokenSet, receivedAt } = parsed as { tokenSet?: unknown; receivedAt?: unknown };
   if (tokenSet === null || typeof tokenSet !== 'object' || typeof (tokenSet as { accessToken?: unknown }).accessToken !== 'string') return undefined;
   if (typeof receivedAt !== 'number') return undefined;
-  return { tokenSet: tokenSet as StoredTokenSet['tokenSet'], receivedAt };
+  const { generation } = parsed as { generation?: unknown };
+  const stored: StoredTokenSet = { tokenSet: tokenSet as StoredTokenSet['tokenSet'], receivedAt };
+  if (typeof generation === 'number' && Number.isSafeInteger(generation)) stored.generation = generation;
+  return stored;
 }
 
 /** ioredis `Redis` and `Cluster`: `set(key, value, 'PX', ms, 'NX')`, `eval(script, numKeys, ...keysAndArgs)`, `status`. */

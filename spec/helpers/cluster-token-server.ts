@@ -12,6 +12,8 @@ export interface TokenRequestRecord {
   worker: string | undefined;
   /** When the server received it (performance.now() of this process). */
   at: number;
+  /** The access token it issued, once answered with one. */
+  accessToken?: string;
 }
 
 export interface HeldTokenRequest {
@@ -44,6 +46,9 @@ export class ClusterTokenServer {
         response.end(String(error));
       });
     });
+    // Longer than any pause of the suites: a client reusing a kept-alive socket at the moment
+    // the server closes it as idle gets ECONNRESET, which the specs would take for a failure.
+    this.#server.keepAliveTimeout = 120_000;
   }
 
   get url(): string {
@@ -66,6 +71,14 @@ export class ClusterTokenServer {
   async close(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  /** Starts a grant (as a login would) and answers its first refresh token. */
+  issueGrant(): string {
+    this.#issued += 1;
+    const refreshToken = `refresh-${this.#issued}-${Math.random().toString(36).slice(2)}`;
+    this.#liveRefreshTokens.add(refreshToken);
+    return refreshToken;
   }
 
   /** Every access token issued so far is refused from now on (refresh tokens stay valid). */
@@ -106,7 +119,8 @@ export class ClusterTokenServer {
         await held.gate;
         if (request.socket.destroyed) return;
       }
-      this.#token(form, response);
+      const accessToken = this.#token(form, response);
+      if (accessToken !== undefined) record.accessToken = accessToken;
       return;
     }
     const authorization = headerOf(request, 'authorization') ?? '';
@@ -118,11 +132,11 @@ export class ClusterTokenServer {
     response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
   }
 
-  #token(form: URLSearchParams, response: ServerResponse): void {
+  #token(form: URLSearchParams, response: ServerResponse): string | undefined {
     const grantType = form.get('grant_type');
     if (form.get('client_id') !== 'cluster-client' || form.get('client_secret') !== 'cluster-secret') {
       sendJson(response, 401, { error: 'invalid_client' });
-      return;
+      return undefined;
     }
     if (grantType === 'refresh_token') {
       const presented = form.get('refresh_token') ?? '';
@@ -135,16 +149,16 @@ export class ClusterTokenServer {
           this.#liveRefreshTokens.clear();
         }
         sendJson(response, 400, { error: 'invalid_grant', error_description: 'refresh token already used' });
-        return;
+        return undefined;
       }
       if (!this.#liveRefreshTokens.delete(presented)) {
         sendJson(response, 400, { error: 'invalid_grant' });
-        return;
+        return undefined;
       }
       this.#spentRefreshTokens.add(presented);
     } else if (grantType !== 'client_credentials') {
       sendJson(response, 400, { error: 'unsupported_grant_type' });
-      return;
+      return undefined;
     }
     this.#issued += 1;
     const accessToken = `access-${this.#issued}-${Math.random().toString(36).slice(2)}`;
@@ -152,6 +166,7 @@ export class ClusterTokenServer {
     this.#validAccessTokens.add(accessToken);
     this.#liveRefreshTokens.add(refreshToken);
     sendJson(response, 200, { access_token: accessToken, token_type: 'Bearer', expires_in: 3600, refresh_token: refreshToken });
+    return accessToken;
   }
 }
 

@@ -46,6 +46,10 @@ export interface RedisServer {
   stop(): Promise<void>;
   /** Starts it again on the same port, empty. */
   restart(): Promise<void>;
+  /** Freezes it (SIGSTOP), as a stall would: connections stay open, nothing is answered. */
+  pause(): void;
+  /** Lets a frozen server run again (SIGCONT); it then runs every command sent meanwhile. */
+  resume(): void;
 }
 
 /** Starts redis-server on a free loopback port and resolves once it accepts connections. */
@@ -72,6 +76,12 @@ async function startOn(binary: string, port: number): Promise<RedisServer> {
     async restart() {
       await kill(child);
       child = await launch(binary, port);
+    },
+    pause() {
+      child.kill('SIGSTOP');
+    },
+    resume() {
+      child.kill('SIGCONT');
     },
   };
 }

@@ -53,4 +53,21 @@ describe('stores/memory-token-store', () => {
     await one.set('key-a', stored('token-a'));
     expect(await two.get('key-a')).to.equal(undefined);
   });
+
+  it('keeps the order of token sets: a write of an older or equal generation is refused, a newer one replaces', async () => {
+    const store = new MemoryTokenStore();
+    expect(await store.set('key-a', { ...stored('token-2'), generation: 2 })).to.equal(true);
+    expect(await store.set('key-a', { ...stored('token-1-late'), generation: 1 })).to.equal(false);
+    expect(await store.set('key-a', { ...stored('token-2-other'), generation: 2 })).to.equal(false);
+    expect((await store.get('key-a'))?.tokenSet.accessToken).to.equal('token-2');
+    expect(await store.set('key-a', { ...stored('token-3'), generation: 3 })).to.equal(true);
+    expect(await store.get('key-a')).to.deep.equal({ ...stored('token-3'), generation: 3 });
+  });
+
+  it('writes a set without a generation whatever it holds (a writer that keeps no order)', async () => {
+    const store = new MemoryTokenStore();
+    await store.set('key-a', { ...stored('token-2'), generation: 2 });
+    expect(await store.set('key-a', stored('token-unordered'))).to.equal(true);
+    expect((await store.get('key-a'))?.tokenSet.accessToken).to.equal('token-unordered');
+  });
 });

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createClient } from 'redis';
 import { createClient as createClient4 } from 'redis-4';
@@ -7,6 +8,7 @@ import { ConfigurationError, RedisTokenStore, TokenStoreUnavailableError } from 
 import type { StoredTokenSet } from '../../lib/index.js';
 import type { RedisClientLike } from '../../lib/stores/redis-token-store.js';
 import { tokenKey } from '../../lib/token-identity.js';
+import { within } from '../helpers/deferred.js';
 import { redisClientVersions, type RedisConnection } from '../helpers/redis-clients.js';
 import { freePort, requireRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -59,8 +61,15 @@ describe('RedisTokenStore', function () {
         await connection?.close();
       });
 
-      const newStore = (options: { prefix?: string; encryptionKey?: string | Uint8Array } = {}): RedisTokenStore =>
-        new RedisTokenStore({ client: connection.client, prefix: options.prefix ?? freshPrefix(), ...(options.encryptionKey === undefined ? {} : { encryptionKey: options.encryptionKey }) });
+      const newStore = (options: { prefix?: string; encryptionKey?: string | Uint8Array; commandTimeout?: number; onWarning?: (message: string) => void } = {}): RedisTokenStore =>
+        new RedisTokenStore({
+          client: connection.client,
+          prefix: options.prefix ?? freshPrefix(),
+          ...(options.encryptionKey === undefined ? {} : { encryptionKey: options.encryptionKey }),
+          ...(options.commandTimeout === undefined ? {} : { commandTimeout: options.commandTimeout }),
+          // Unreadable values warn through here; a spec that expects none fails on one.
+          onWarning: options.onWarning ?? ((message) => expect.fail(`unexpected store warning: ${message}`)),
+        });
 
       it('answers undefined for a token key it never stored', async function () {
         expect(await newStore().get(identityKey)).to.equal(undefined);
@@ -151,11 +160,82 @@ describe('RedisTokenStore', function () {
         expect(await store.get(identityKey)).to.deep.equal(storedTokenSet('access-secret-value', 'refresh-secret-value'));
       });
 
-      it('reads a token set encrypted with another key as absent', async function () {
+      it('reads a token set encrypted with another key as absent, warning once with both key ids and neither key nor token', async function () {
         const prefix = freshPrefix();
-        await newStore({ prefix, encryptionKey: Buffer.alloc(32, 1) }).set(identityKey, storedTokenSet('access-other-key'));
-        expect(await newStore({ prefix, encryptionKey: Buffer.alloc(32, 2) }).get(identityKey)).to.equal(undefined);
-        expect(await newStore({ prefix, encryptionKey: Buffer.alloc(32, 1) }).get(identityKey)).to.deep.equal(storedTokenSet('access-other-key'));
+        const writerKey = Buffer.alloc(32, 1);
+        const readerKey = Buffer.alloc(32, 2);
+        await newStore({ prefix, encryptionKey: writerKey }).set(identityKey, storedTokenSet('access-other-key', 'refresh-other-key'));
+        const warnings: string[] = [];
+        const reader = newStore({ prefix, encryptionKey: readerKey, onWarning: (message) => warnings.push(message) });
+        expect(await reader.get(identityKey)).to.equal(undefined);
+        expect(await reader.get(identityKey)).to.equal(undefined);
+        expect(warnings).to.have.length(1);
+        const [keyIdOfReader, keyIdOfWriter] = [readerKey, writerKey].map((key) => createHash('sha256').update('axios-oauth-queue/key-id').update(key).digest('hex').slice(0, 8));
+        expect(warnings[0]).to.include(`encryptionKey ${keyIdOfReader}`).and.include(`encryptionKey ${keyIdOfWriter}`);
+        for (const secret of ['access-other-key', 'refresh-other-key', writerKey.toString('hex'), readerKey.toString('hex'), writerKey.toString('base64'), prefix]) {
+          expect(warnings[0]).not.to.include(secret);
+        }
+        expect(await newStore({ prefix, encryptionKey: writerKey }).get(identityKey)).to.deep.equal(storedTokenSet('access-other-key', 'refresh-other-key'));
+      });
+
+      it('warns once when a value is not encrypted although the store has a key, or cannot be read at all', async function () {
+        const prefix = freshPrefix();
+        await newStore({ prefix }).set(identityKey, storedTokenSet('access-in-clear'));
+        const warnings: string[] = [];
+        expect(await newStore({ prefix, encryptionKey: Buffer.alloc(32, 3), onWarning: (message) => warnings.push(message) }).get(identityKey)).to.equal(undefined);
+        const [key] = await raw.keys(`${prefix}*`);
+        await raw.set(key as string, 'corrupted, not a token set');
+        expect(await newStore({ prefix, onWarning: (message) => warnings.push(message) }).get(identityKey)).to.equal(undefined);
+        expect(warnings).to.have.length(2);
+        expect(warnings.join(' ')).not.to.include('access-in-clear');
+      });
+
+      it('keeps the order of token sets: a write of an older or equal generation is refused and leaves the newer set', async function () {
+        for (const encryptionKey of [undefined, Buffer.alloc(32, 4)]) {
+          const store = newStore(encryptionKey === undefined ? {} : { encryptionKey });
+          const at = (generation: number, accessToken: string): StoredTokenSet => ({ ...storedTokenSet(accessToken), generation });
+          expect(await store.set(identityKey, at(2, 'access-gen-2'))).to.equal(true);
+          expect(await store.set(identityKey, at(1, 'access-gen-1-late')), 'an older write landing late').to.equal(false);
+          expect(await store.set(identityKey, at(2, 'access-gen-2-other')), 'a second writer based on the same set').to.equal(false);
+          expect(await store.get(identityKey)).to.deep.equal(at(2, 'access-gen-2'));
+          expect(await store.set(identityKey, at(3, 'access-gen-3'), 60_000)).to.equal(true);
+          expect(await store.get(identityKey)).to.deep.equal(at(3, 'access-gen-3'));
+        }
+      });
+
+      it('leaves no lock behind when a lock request times out while Redis is frozen and Redis runs it on waking', async function () {
+        const prefix = freshPrefix();
+        const store = newStore({ prefix, commandTimeout: 200 });
+        server.pause();
+        let outcome: unknown;
+        try {
+          outcome = await store.acquire(identityKey, 60_000).then(
+            () => 'a lock',
+            (error: { code?: string }) => error.code,
+          );
+        } finally {
+          server.resume();
+        }
+        expect(outcome).to.equal('ETIMEDOUT');
+        // A round trip on the same connection: the lock request sent during the freeze has run.
+        await store.get(identityKey);
+        expect(await raw.keys(`${prefix}*:lock`)).to.deep.equal([]);
+      });
+
+      it('tells its holder once the lock could not be renewed (it lapsed, or another process took it)', async function () {
+        const prefix = freshPrefix();
+        const store = newStore({ prefix });
+        const lock = await store.acquire(identityKey, 300);
+        expect(lock?.lost).to.equal(false);
+        await raw.del(...(await raw.keys(`${prefix}*:lock`)));
+        await within(
+          (async () => {
+            while (lock?.lost !== true) await new Promise((resolve) => setTimeout(resolve, 20));
+          })(),
+          2000,
+          'the next renewal',
+        );
+        await lock?.release();
       });
     });
   }
