@@ -26,6 +26,10 @@ export const ErrorCodes = {
   DETACHED: 'ERR_OAUTH_QUEUE_DETACHED',
   /** A refresh failed with an error from outside this package (a bug, a throwing callback); its name is in `cause`. */
   UNEXPECTED: 'ERR_OAUTH_QUEUE_UNEXPECTED',
+  /** attachUserAuth: the user has no token set, or the provider refused their grant; send them to sign in again. */
+  LOGIN_REQUIRED: 'ERR_LOGIN_REQUIRED',
+  /** attachUserAuth: a request to an allowed origin named no user (no `authSubject`, outside `runAs`). */
+  AUTH_SUBJECT_REQUIRED: 'ERR_AUTH_SUBJECT_REQUIRED',
 } as const;
 
 /** One of the codes in `ErrorCodes`. */
@@ -193,6 +197,37 @@ export function toAuthError(error: unknown): AuthError {
   if (error instanceof OAuthQueueError) return error;
   const name = error instanceof Error ? error.name : typeof error;
   return new OAuthQueueError(ErrorCodes.UNEXPECTED, `axios-oauth-queue: the refresh failed with an unexpected ${name}`, { cause: new Error(name) });
+/** Why a user must sign in again. */
+export type LoginRequiredReason = 'no_token_set' | 'no_refresh_token' | 'grant_refused';
+
+/**
+ * attachUserAuth: the user of the request has no usable token set (never signed in,
+ * forgotten, evicted, or the provider refused their grant with `invalid_grant`).
+ * The token set is forgotten; a BFF answers by sending the user to sign in again.
+ * The message never names the user (a subject is often a session id).
+ */
+export class LoginRequiredError extends OAuthQueueError {
+  override name = 'LoginRequiredError';
+  /** `no_token_set` (nothing stored), `no_refresh_token` (expired, nothing to renew it with) or `grant_refused` (invalid_grant). */
+  readonly reason: LoginRequiredReason;
+
+  constructor(reason: LoginRequiredReason, options: BaseErrorOptions = {}) {
+    super(ErrorCodes.LOGIN_REQUIRED, `axios-oauth-queue: the user must sign in again (${describeReason(reason)})`, {
+      cause: 'cause' in options ? options.cause : new Error(reason),
+    });
+    this.reason = reason;
+  }
+}
+
+function describeReason(reason: LoginRequiredReason): string {
+  switch (reason) {
+    case 'no_token_set':
+      return 'no token set is stored for this user';
+    case 'no_refresh_token':
+      return 'the access token expired and no refresh token is held';
+    case 'grant_refused':
+      return 'the authorization server refused the refresh token: invalid_grant';
+  }
 }
 
 /** 408, 425, 429 and every 5xx are worth another try later. */

@@ -1,0 +1,189 @@
+// attachUserAuth over real loopback sockets: one Axios instance serving many users
+// of a BFF against a rotating authorization server (examples/bff-provider.ts).
+// Concurrency is held open with deferreds, never raced; every wait is bounded.
+
+import { expect } from 'chai';
+import axios, { type AxiosInstance } from 'axios';
+import { attachUserAuth, ErrorCodes, LoginRequiredError, MemoryUserTokenStore, type UserAuthHandle } from '../../lib/index.js';
+import type { StoredUserTokenSet, UserTokenStore } from '../../lib/stores/user-token-store.js';
+import { BFF_CLIENT_ID, BFF_CLIENT_SECRET, BffProvider } from '../../examples/bff-provider.js';
+import { deferred, rejection, settleAll, until, within } from '../helpers/deferred.js';
+
+describe('attachUserAuth over loopback sockets', () => {
+  let provider: BffProvider;
+  let api: AxiosInstance;
+  let handle: UserAuthHandle;
+  let tokens: MemoryUserTokenStore;
+
+  before(async () => {
+    provider = await new BffProvider().start();
+  });
+  after(async () => {
+    await provider.close();
+  });
+
+  const attach = (store: UserTokenStore = tokens, extra: { retry?: { limit: number } } = {}): UserAuthHandle =>
+    attachUserAuth(api, {
+      tokenUrl: provider.tokenUrl,
+      clientId: BFF_CLIENT_ID,
+      clientSecret: BFF_CLIENT_SECRET,
+      revocationUrl: provider.revocationUrl,
+      tokens: store,
+      ...extra,
+    });
+
+  beforeEach(() => {
+    api = axios.create({ baseURL: provider.origin });
+    tokens = new MemoryUserTokenStore();
+    handle = attach();
+    provider.beforeRefresh = undefined;
+    provider.failingUsers.clear();
+    provider.refreshRequestsByUser.clear();
+    provider.apiLog.length = 0;
+  });
+  afterEach(() => handle.detach());
+
+  /** Signs `user` in with a token set whose access token this client already considers expired. */
+  const signInExpired = async (user: string): Promise<void> => {
+    const issued = provider.issue(user);
+    await handle.signIn(user, { accessToken: issued.access_token, tokenType: 'Bearer', refreshToken: issued.refresh_token, expiresAt: Date.now() - 1000, raw: {} });
+  };
+  const me = (user: string) => api.get<{ user: string }>('/api/me', { authSubject: user, headers: { 'x-user': user } });
+
+  it('costs one token request for 200 concurrent requests of one user whose token expired', async () => {
+    await signInExpired('alice');
+    const results = await settleAll(Array.from({ length: 200 }, () => me('alice')), 10_000);
+    expect(results.every((result) => result.status === 'fulfilled' && result.value.data.user === 'alice')).to.equal(true);
+    expect(provider.refreshRequestsByUser.get('alice')).to.equal(1);
+    expect(handle.stats().tokenRequests).to.equal(1);
+  });
+
+  it("does not hold another user's requests while one user's refresh is held open", async () => {
+    await signInExpired('alice');
+    await signInExpired('bob');
+    const gate = deferred();
+    provider.beforeRefresh = (user) => (user === 'alice' ? gate.promise : undefined);
+    const alice = Array.from({ length: 20 }, () => me('alice'));
+    await until(() => provider.refreshRequestsByUser.get('alice') === 1, "alice's refresh reaches the server");
+    const bob = await within(Promise.all(Array.from({ length: 20 }, () => me('bob'))), 5000, "bob's requests");
+    expect(bob.map((response) => response.data.user)).to.deep.equal(Array(20).fill('bob'));
+    expect(handle.stats().held).to.equal(20);
+    gate.resolve();
+    const done = await settleAll(alice, 5000);
+    expect(done.every((result) => result.status === 'fulfilled' && result.value.data.user === 'alice')).to.equal(true);
+  });
+
+  it("rejects only the failing user's requests when that user's refresh fails", async () => {
+    handle.detach();
+    handle = attach(tokens, { retry: { limit: 0 } });
+    await signInExpired('alice');
+    await signInExpired('bob');
+    provider.failingUsers.add('alice');
+    const alice = Array.from({ length: 10 }, () => me('alice'));
+    const bob = Array.from({ length: 10 }, () => me('bob'));
+    const [aliceResults, bobResults] = await Promise.all([settleAll(alice, 5000), settleAll(bob, 5000)]);
+    expect(aliceResults.every((result) => result.status === 'rejected' && (result.reason as { status?: number }).status === 503)).to.equal(true);
+    expect(bobResults.every((result) => result.status === 'fulfilled' && result.value.data.user === 'bob')).to.equal(true);
+    expect(provider.refreshRequestsByUser.get('alice')).to.equal(1);
+  });
+
+  it('rejects a request that names no user, and sends a skipAuth request without a token', async () => {
+    await handle.signIn('alice', provider.issue('alice'));
+    const error = await rejection(api.get('/api/me'));
+    expect((error as { code?: string }).code).to.equal(ErrorCodes.AUTH_SUBJECT_REQUIRED);
+    expect(provider.apiLog).to.have.length(0);
+    const skipped = await rejection(api.get('/api/me', { skipAuth: true }));
+    expect((skipped as { response?: { status: number } }).response?.status).to.equal(401);
+    expect(provider.apiLog).to.deep.equal([{ tokenUser: undefined, claimedUser: undefined, status: 401 }]);
+  });
+
+  it('takes the user from runAs when a request names none, and a request\'s own authSubject over the scope', async () => {
+    await handle.signIn('alice', provider.issue('alice'));
+    await handle.signIn('bob', provider.issue('bob'));
+    const [scoped, named] = await handle.runAs('alice', () => Promise.all([api.get('/api/me'), api.get('/api/me', { authSubject: 'bob' })]));
+    expect(scoped.data.user).to.equal('alice');
+    expect(named.data.user).to.equal('bob');
+  });
+
+  it('rejects with ERR_LOGIN_REQUIRED and forgets the user when the provider refuses their grant (invalid_grant)', async () => {
+    await signInExpired('alice');
+    provider.revokeUser('alice');
+    const error = await rejection(me('alice'));
+    expect(error).to.be.instanceOf(LoginRequiredError);
+    expect((error as LoginRequiredError).code).to.equal(ErrorCodes.LOGIN_REQUIRED);
+    expect((error as LoginRequiredError).reason).to.equal('grant_refused');
+    expect(tokens.size).to.equal(0);
+    const again = await rejection(me('alice'));
+    expect((again as LoginRequiredError).reason).to.equal('no_token_set');
+    expect(handle.stats().tokenRequests).to.equal(1);
+  });
+
+  it('rejects with ERR_LOGIN_REQUIRED, without a token request, for a user who never signed in', async () => {
+    const error = await rejection(me('carol'));
+    expect((error as LoginRequiredError).code).to.equal(ErrorCodes.LOGIN_REQUIRED);
+    expect(handle.stats().tokenRequests).to.equal(0);
+  });
+
+  it('refreshes once and replays once for one user whose access tokens the API stops taking, leaving the other alone', async () => {
+    await handle.signIn('alice', provider.issue('alice'));
+    await handle.signIn('bob', provider.issue('bob'));
+    provider.expireAccessTokens('alice');
+    const results = await settleAll([...Array.from({ length: 50 }, () => me('alice')), ...Array.from({ length: 50 }, () => me('bob'))], 10_000);
+    expect(results.every((result) => result.status === 'fulfilled')).to.equal(true);
+    expect(provider.refreshRequestsByUser.get('alice')).to.equal(1);
+    expect(provider.refreshRequestsByUser.get('bob')).to.equal(undefined);
+    expect(handle.stats().replays).to.equal(50);
+  });
+
+  it('revoke(subject) revokes the refresh token first, then the access token, and forgets the user', async () => {
+    const issued = provider.issue('alice');
+    await handle.signIn('alice', issued);
+    const before = provider.counters.revocations;
+    expect(await handle.revoke('alice')).to.deep.equal({ refreshToken: 'revoked', accessToken: 'revoked' });
+    expect(provider.counters.revocations - before).to.equal(2);
+    expect(tokens.size).to.equal(0);
+    expect((await rejection(me('alice'))).constructor).to.equal(LoginRequiredError);
+    // The grant is over at the provider too: its refresh token no longer works anywhere.
+    const other = axios.create({ baseURL: provider.origin });
+    const elsewhere = attachUserAuth(other, { tokenUrl: provider.tokenUrl, clientId: BFF_CLIENT_ID, clientSecret: BFF_CLIENT_SECRET });
+    try {
+      await elsewhere.signIn('alice', { ...issued, expires_at: Math.floor(Date.now() / 1000) - 10 });
+      expect(((await rejection(other.get('/api/me', { authSubject: 'alice' }))) as LoginRequiredError).reason).to.equal('grant_refused');
+    } finally {
+      elsewhere.detach();
+    }
+  });
+
+  it('writes the rotated refresh token to the store before the new access token is used', async () => {
+    const written = deferred();
+    const store = new MemoryUserTokenStore();
+    let sets = 0;
+    const writes: StoredUserTokenSet[] = [];
+    const holding: UserTokenStore = {
+      get: (key) => store.get(key),
+      set: async (key, value: StoredUserTokenSet, ttl) => {
+        sets += 1;
+        writes.push(value);
+        if (sets > 1) await written.promise; // the first set is the sign-in
+        await store.set(key, value, ttl);
+      },
+      delete: (key) => store.delete(key),
+    };
+    handle.detach();
+    handle = attach(holding);
+    await signInExpired('alice');
+    const request = me('alice');
+    await until(() => sets === 2, 'the rotated token set is being written');
+    const refreshed = provider.refreshRequestsByUser.get('alice');
+    expect(refreshed).to.equal(1);
+    expect(provider.apiLog).to.have.length(0);
+    written.resolve();
+    expect((await within(request, 5000, 'the request')).data.user).to.equal('alice');
+    expect(writes.map((write) => write.generation)).to.deep.equal([1, 2]);
+    expect(writes[1]!.tokenSet.refreshToken).to.not.equal(writes[0]!.tokenSet.refreshToken);
+  });
+
+  it('never attaches a token when a second attach is tried on the same instance', () => {
+    expect(() => attach()).to.throw(/already serves/);
+  });
+});
