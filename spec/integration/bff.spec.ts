@@ -7,7 +7,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { attachUserAuth, ErrorCodes, LoginRequiredError, MemoryUserTokenStore, type UserAuthHandle } from '../../lib/index.js';
 import type { StoredUserTokenSet, UserTokenStore } from '../../lib/stores/user-token-store.js';
 import { BFF_CLIENT_ID, BFF_CLIENT_SECRET, BffProvider } from '../../examples/bff-provider.js';
-import { deferred, rejection, settleAll, until, within } from '../helpers/deferred.js';
+import { deferred, flush, rejection, settleAll, until, within } from '../helpers/deferred.js';
 
 describe('attachUserAuth over loopback sockets', () => {
   let provider: BffProvider;
@@ -174,11 +174,15 @@ describe('attachUserAuth over loopback sockets', () => {
     await signInExpired('alice');
     const request = me('alice');
     await until(() => sets === 2, 'the rotated token set is being written');
-    const refreshed = provider.refreshRequestsByUser.get('alice');
-    expect(refreshed).to.equal(1);
+    expect(provider.refreshRequestsByUser.get('alice')).to.equal(1);
+    // A request that arrives while the write runs must not carry the new access token yet either.
+    const later = me('alice');
+    await flush();
+    expect(handle.stats().held).to.equal(2);
     expect(provider.apiLog).to.have.length(0);
     written.resolve();
     expect((await within(request, 5000, 'the request')).data.user).to.equal('alice');
+    expect((await within(later, 5000, 'the later request')).data.user).to.equal('alice');
     expect(writes.map((write) => write.generation)).to.deep.equal([1, 2]);
     expect(writes[1]!.tokenSet.refreshToken).to.not.equal(writes[0]!.tokenSet.refreshToken);
   });
