@@ -11,7 +11,7 @@ import { REDACTED_AUTHORIZATION, hideRawRequests, isStream, redactAxiosError } f
 import type { RevocationResult } from './token-manager.js';
 import type { TokenSet } from './token-set.js';
 import { resolveUserOptions, type AttachUserAuthOptions } from './user-auth-options.js';
-import type { SignInTokens } from './user-sign-in.js';
+import type { SignInInput } from './user-sign-in.js';
 import { UserAuthAttempt, currentScope, runInScope } from './user-subject.js';
 import { UserTokenClient, type UserAuthStats } from './user-token-client.js';
 import type { UserTokenState } from './user-token-state.js';
@@ -33,8 +33,12 @@ export interface UserAuthHandle {
   middleware<Request extends object>(subjectOf: (request: Request) => string | undefined): UserAuthMiddleware<Request>;
   /** A Fastify hook doing the same: `app.addHook('preHandler', handle.fastifyHook((request) => request.session.sessionId))`. */
   fastifyHook<Request extends object>(subjectOf: (request: Request) => string | undefined): UserAuthHook<Request>;
-  /** Seeds `subject`'s token set after sign-in: a TokenSet or a raw token response (openid-client's). Written to the store first. */
-  signIn(subject: string, tokens: SignInTokens): Promise<TokenSet>;
+  /**
+   * Seeds `subject`'s token set after sign-in, written to the store before anything uses it:
+   * the authorization code to exchange here (`{ code, redirectUri, codeVerifier }`), or the
+   * tokens a login already produced (a TokenSet, or a raw token response such as openid-client's).
+   */
+  signIn(subject: string, tokens: SignInInput): Promise<TokenSet>;
   /** Sign-out: revokes the user's refresh token, then access token, at `revocationUrl` (RFC 7009), and forgets them. */
   revoke(subject: string): Promise<RevocationResult>;
   /** Forgets the user's token set here and in the store, without asking the provider. */
@@ -183,7 +187,7 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
         return;
       }
       if (subject === undefined) next();
-      else runInScope({ subject, request }, () => next());
+      else runInScope({ subject, request, currentSubject: () => subjectOf(request) }, () => next());
     };
 
   return {

@@ -41,6 +41,7 @@ export type {
 export { attachUserAuth, type UserAuthHandle, type UserAuthMiddleware, type UserAuthHook } from './attach-user-auth.js';
 export type { AttachUserAuthOptions, UserAuthEvents } from './user-auth-options.js';
 export type { UserAuthStats } from './user-token-client.js';
-export type { SignInTokens, SignInTokenResponse } from './user-sign-in.js';
+export type { SignInInput, SignInTokens, SignInTokenResponse, SignInCode } from './user-sign-in.js';
 export { MemoryUserTokenStore, type MemoryUserTokenStoreOptions } from './stores/memory-user-token-store.js';
 export type { UserTokenStore, StoredUserTokenSet, UserTokenStoreLock } from './stores/user-token-store.js';
+export { SessionUserTokenStore, type SessionUserTokenStoreOptions, type SessionLike } from './stores/session-user-token-store.js';

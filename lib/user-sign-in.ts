@@ -17,8 +17,24 @@ export interface SignInTokenResponse {
   scope?: string;
 }
 
+/** An authorization code to exchange here (RFC 6749 §4.1.3), exactly once, with its PKCE verifier. */
+export interface SignInCode {
+  code: string;
+  redirectUri: string;
+  /** The PKCE code verifier (RFC 7636) from `createPkce()`. */
+  codeVerifier?: string;
+}
+
 /** A TokenSet (from this package) or a raw token response (from openid-client or any other client). */
 export type SignInTokens = TokenSet | SignInTokenResponse;
+
+/** What `handle.signIn(subject, …)` takes: tokens a login produced, or the code to exchange for them. */
+export type SignInInput = SignInTokens | SignInCode;
+
+/** True for an authorization code to exchange (rather than tokens already obtained). */
+export function isSignInCode(input: SignInInput): input is SignInCode {
+  return input !== null && typeof input === 'object' && 'code' in input && !('accessToken' in input) && !('access_token' in input);
+}
 
 /** Validates what a sign-in produced and turns it into a TokenSet; the id_token and other fields are not kept. */
 export function toTokenSet(tokens: SignInTokens, now: number, defaultExpiresIn: number | undefined): TokenSet {

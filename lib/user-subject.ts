@@ -14,6 +14,11 @@ export interface UserScope {
   readonly subject: string;
   /** The incoming request, when a middleware bound the scope; the session store reads its `session`. */
   readonly request?: object;
+  /**
+   * The user of `request` as it is now (the middleware's `subjectOf` again): after a sign-in
+   * regenerates the session, the session id, and so the subject, changes within the request.
+   */
+  readonly currentSubject?: () => string | undefined;
 }
 
 /** One scope for the process: a request's user is the same for every client it calls. */

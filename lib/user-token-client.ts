@@ -6,7 +6,7 @@
 
 import type { InternalAxiosRequestConfig } from 'axios';
 import { ConfigurationError, ErrorCodes, LoginRequiredError, OAuthError, OAuthQueueError, isTransientError, redactSecrets } from './errors.js';
-import { refreshParameters } from './grants.js';
+import { grantParameters, refreshParameters } from './grants.js';
 import { watchHeldRequest } from './held-request.js';
 import { retryDelay } from './retry-backoff.js';
 import { describeStoreError } from './stores/token-store.js';
@@ -17,7 +17,7 @@ import { effectiveRefreshWindow, normaliseTokenResponse, type TokenSet } from '.
 import type { ResolvedUserOptions } from './user-auth-options.js';
 import { userTokenKey } from './user-subject.js';
 import { UserTokenState } from './user-token-state.js';
-import { toTokenSet, type SignInTokens } from './user-sign-in.js';
+import { isSignInCode, toTokenSet, type SignInInput } from './user-sign-in.js';
 
 /** Counters for metrics; read them with `handle.stats()`. */
 export interface UserAuthStats {
@@ -167,10 +167,29 @@ export class UserTokenClient {
     }
   }
 
-  /** Seeds `subject`'s token set after sign-in: written to the store (newer than any there), then held. */
-  async signIn(subject: string, tokens: SignInTokens): Promise<TokenSet> {
-    const now = this.#now();
-    const tokenSet = toTokenSet(tokens, now, this.#options.client.defaultExpiresIn);
+  /** Seeds `subject`'s token set after sign-in (exchanging the code first when given one): written to the store, then held. */
+  async signIn(subject: string, input: SignInInput): Promise<TokenSet> {
+    let tokenSet: TokenSet;
+    let now = this.#now();
+    if (isSignInCode(input)) {
+      const { code, redirectUri, codeVerifier } = input;
+      if (typeof code !== 'string' || code === '' || typeof redirectUri !== 'string' || redirectUri === '') {
+        throw new ConfigurationError('signIn code', 'must have a non-empty code and redirectUri');
+      }
+      const grant = codeVerifier === undefined ? { type: 'authorization_code' as const, code, redirectUri } : { type: 'authorization_code' as const, code, redirectUri, codeVerifier };
+      // Sent once, never retried: a code presented twice revokes what it granted (RFC 6749 §4.1.2).
+      this.#presenting.add(code);
+      let answer: TokenEndpointAnswer;
+      try {
+        answer = await this.#send(grantParameters(grant, this.#options.client.scope));
+      } finally {
+        this.#presenting.delete(code);
+      }
+      now = answer.receivedAt;
+      tokenSet = normaliseTokenResponse(answer.body, { receivedAt: now, clockOffset: answer.clockOffset, defaultExpiresIn: this.#options.client.defaultExpiresIn });
+    } else {
+      tokenSet = toTokenSet(input, now, this.#options.client.defaultExpiresIn);
+    }
     const state = this.stateOf(subject);
     if (state.inflight !== undefined) await state.inflight.catch(noop);
     let previous: StoredUserTokenSet | undefined;
@@ -464,13 +483,7 @@ export class UserTokenClient {
     const { retry } = this.#options.client;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        this.#stats.tokenRequests += 1;
-        this.#stats.tokenRequestsInFlight += 1;
-        try {
-          return await this.#endpoint.requestToken(parameters);
-        } finally {
-          this.#stats.tokenRequestsInFlight -= 1;
-        }
+        return await this.#send(parameters);
       } catch (error) {
         if (this.#detached || attempt >= retry.limit || !isTransientError(error)) throw error;
         const delay = retryDelay(attempt, (error as { retryAfterMs?: number }).retryAfterMs, retry);
@@ -478,6 +491,16 @@ export class UserTokenClient {
         this.#log('debug', `token request failed (${(error as Error).message}); retry ${attempt + 1} of ${retry.limit} in ${Math.round(delay)} ms`);
         await this.#sleep(delay);
       }
+    }
+  }
+
+  async #send(parameters: Record<string, string>): Promise<TokenEndpointAnswer> {
+    this.#stats.tokenRequests += 1;
+    this.#stats.tokenRequestsInFlight += 1;
+    try {
+      return await this.#endpoint.requestToken(parameters);
+    } finally {
+      this.#stats.tokenRequestsInFlight -= 1;
     }
   }
 
