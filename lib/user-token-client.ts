@@ -406,12 +406,15 @@ export class UserTokenClient {
     }
   }
 
-  /** Newer than the set held: a higher generation, or (stores that keep none) another access token than the one held. */
+  /**
+   * Newer than the set held: a higher generation; or, where the store keeps no generation
+   * (an older RedisTokenStore), any other access token than the one held: the store is the truth.
+   */
   #isNewer(stored: StoredUserTokenSet, state: UserTokenState): boolean {
     if (state.tokenSet === undefined) return true;
     const generation = generationOf(stored);
-    if (generation !== state.generation) return generation > state.generation;
-    return generation === 0 && stored.tokenSet.accessToken !== state.tokenSet.accessToken;
+    if (generation === 0 || state.generation === 0) return stored.tokenSet.accessToken !== state.tokenSet.accessToken;
+    return generation > state.generation;
   }
 
   /** A stored set worth installing as it is: not expired, and not the access token a 401 refused. */
