@@ -8,6 +8,8 @@ import { attachUserAuth, ErrorCodes, LoginRequiredError, MemoryUserTokenStore, t
 import type { StoredUserTokenSet, UserTokenStore } from '../../lib/stores/user-token-store.js';
 import { BFF_CLIENT_ID, BFF_CLIENT_SECRET, BffProvider } from '../../examples/bff-provider.js';
 import { deferred, flush, rejection, settleAll, until, within } from '../helpers/deferred.js';
+import { findSecret } from '../helpers/error-secrets.js';
+import { ConfigurationError } from '../../lib/index.js';
 
 describe('attachUserAuth over loopback sockets', () => {
   let provider: BffProvider;
@@ -185,6 +187,55 @@ describe('attachUserAuth over loopback sockets', () => {
     expect((await within(later, 5000, 'the later request')).data.user).to.equal('alice');
     expect(writes.map((write) => write.generation)).to.deep.equal([1, 2]);
     expect(writes[1]!.tokenSet.refreshToken).to.not.equal(writes[0]!.tokenSet.refreshToken);
+  });
+
+  it("lets a held request go at once when its caller aborts, while that user's refresh goes on for the others", async () => {
+    await signInExpired('alice');
+    const gate = deferred();
+    provider.beforeRefresh = () => gate.promise;
+    const controller = new AbortController();
+    const aborted = api.get('/api/me', { authSubject: 'alice', signal: controller.signal });
+    const waiting = me('alice');
+    await until(() => provider.refreshRequestsByUser.get('alice') === 1, 'the refresh reaches the server');
+    controller.abort();
+    expect(axios.isCancel(await within(rejection(aborted), 1000, 'the aborted request'))).to.equal(true);
+    expect(handle.stats().held).to.equal(1);
+    gate.resolve();
+    expect((await within(waiting, 5000, 'the other request')).data.user).to.equal('alice');
+  });
+
+  it('puts no token, secret or subject in its errors', async () => {
+    const issued = provider.issue('subject-that-is-a-session-id');
+    await handle.signIn('subject-that-is-a-session-id', { ...issued, expires_in: 1, expires_at: Math.floor(Date.now() / 1000) - 5 } as never);
+    provider.revokeUser('subject-that-is-a-session-id');
+    const refused = await rejection(me('subject-that-is-a-session-id'));
+    const noSubject = await rejection(api.get('/api/me'));
+    for (const error of [refused, noSubject]) {
+      expect(findSecret(error, [issued.access_token, issued.refresh_token, BFF_CLIENT_SECRET, 'subject-that-is-a-session-id'])).to.equal(undefined);
+    }
+  });
+
+  it('needs no user for a request to an origin outside `origins`, and sends it without a token', async () => {
+    const elsewhere = await rejection(api.get(`http://localhost:${new URL(provider.origin).port}/api/me`));
+    expect((elsewhere as { response?: { status: number } }).response?.status).to.equal(401);
+    expect(provider.apiLog.at(-1)?.tokenUser).to.equal(undefined);
+  });
+
+  it('refuses attachAuth options that have no meaning per user, and a store that is not one, naming the option', () => {
+    const fresh = axios.create({ baseURL: provider.origin });
+    const base = { tokenUrl: provider.tokenUrl, clientId: BFF_CLIENT_ID };
+    expect(() => attachUserAuth(fresh, { ...base, grant: { type: 'client_credentials' } } as never)).to.throw(ConfigurationError, /"grant"/);
+    expect(() => attachUserAuth(fresh, { ...base, tokens: {} as never })).to.throw(ConfigurationError, /"tokens"/);
+    expect(() => attachUserAuth(fresh, { ...base, maxUsers: 0 })).to.throw(ConfigurationError, /"maxUsers"/);
+  });
+
+  it('forget(subject) drops the user here and in the store without asking the provider', async () => {
+    await handle.signIn('alice', provider.issue('alice'));
+    const revocations = provider.counters.revocations;
+    await handle.forget('alice');
+    expect(tokens.size).to.equal(0);
+    expect(provider.counters.revocations).to.equal(revocations);
+    expect((await rejection(handle.getToken('alice'))).constructor).to.equal(LoginRequiredError);
   });
 
   it('never attaches a token when a second attach is tried on the same instance', () => {
