@@ -100,6 +100,9 @@ export class BffProvider {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
+    // Storms keep hundreds of keep-alive sockets idle for seconds on a busy machine: a server that
+    // closes them (Node's default is 5 s) while the client reuses them answers ECONNRESET.
+    server.keepAliveTimeout = 60_000;
     this.#server = server;
     await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
     this.origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
