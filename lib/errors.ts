@@ -30,6 +30,8 @@ export const ErrorCodes = {
   LOGIN_REQUIRED: 'ERR_LOGIN_REQUIRED',
   /** attachUserAuth: a request to an allowed origin named no user (no `authSubject`, outside `runAs`). */
   AUTH_SUBJECT_REQUIRED: 'ERR_AUTH_SUBJECT_REQUIRED',
+  /** attachUserAuth: the user token store failed, so no refresh token was presented (its rotation could not be kept). */
+  USER_TOKEN_STORE_FAILED: 'ERR_USER_TOKEN_STORE',
 } as const;
 
 /** One of the codes in `ErrorCodes`. */

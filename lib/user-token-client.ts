@@ -307,17 +307,21 @@ export class UserTokenClient {
 
   async #renewHolding(state: UserTokenState): Promise<void> {
     let stored: StoredUserTokenSet | undefined;
-    let storeAnswered = true;
     try {
       stored = await this.#bounded(this.#options.tokens.get(state.key, state.subject));
     } catch (error) {
-      // Without the store, the set held here (the newest this process knows) is all there is.
-      storeAnswered = false;
-      this.#log('warn', `user token store read failed; using the token set held in this process: ${describeStoreError(error)}`);
-      if (state.tokenSet === undefined) throw error;
+      // No refresh token is presented without the store: it may hold a newer one (another worker
+      // rotated it), and a rotation it cannot keep would be spent at the next restart. A stale
+      // token still in hand keeps being served meanwhile.
+      this.#log('warn', `user token store read failed; no refresh token presented without it: ${describeStoreError(error)}`);
+      throw error instanceof OAuthQueueError
+        ? error
+        : new OAuthQueueError(ErrorCodes.USER_TOKEN_STORE_FAILED, `axios-oauth-queue: the user token store failed (${describeStoreError(error)}); no token was renewed`, {
+            cause: new Error(describeStoreError(error)),
+          });
     }
     if (state.forgotten) throw new LoginRequiredError('no_token_set');
-    if (storeAnswered && stored === undefined) {
+    if (stored === undefined) {
       // The store is the truth: signed out (perhaps by another worker), evicted or never signed in.
       this.#drop(state);
       throw new LoginRequiredError('no_token_set');

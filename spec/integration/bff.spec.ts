@@ -238,6 +238,25 @@ describe('attachUserAuth over loopback sockets', () => {
     expect((await rejection(handle.getToken('alice'))).constructor).to.equal(LoginRequiredError);
   });
 
+  it('presents no refresh token while the store cannot be read, and rejects with ERR_USER_TOKEN_STORE', async () => {
+    let broken = false;
+    const flaky: UserTokenStore = {
+      get: (key) => (broken ? Promise.reject(new Error('connection lost to 10.0.0.5 holding rt-secret')) : tokens.get(key)),
+      set: (key, value, ttl) => tokens.set(key, value, ttl),
+      delete: (key) => tokens.delete(key),
+    };
+    handle.detach();
+    handle = attach(flaky);
+    await signInExpired('alice');
+    broken = true;
+    const error = await rejection(me('alice'));
+    expect((error as { code?: string }).code).to.equal(ErrorCodes.USER_TOKEN_STORE_FAILED);
+    expect(JSON.stringify(error) + String(error) + String((error as Error).cause)).to.not.include('rt-secret');
+    expect(handle.stats().tokenRequests).to.equal(0);
+    broken = false;
+    expect((await me('alice')).data.user).to.equal('alice');
+  });
+
   it('never attaches a token when a second attach is tried on the same instance', () => {
     expect(() => attach()).to.throw(/already serves/);
   });
