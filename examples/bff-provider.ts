@@ -67,6 +67,8 @@ export class BffProvider {
   readonly apiLog: BffApiRecord[] = [];
   /** Called before a user's refresh is answered; the answer waits for the promise it returns. */
   beforeRefresh: ((user: string) => Promise<void> | void) | undefined;
+  /** Every access and refresh token issued, in order (a test looks for them where they must not be). */
+  readonly issuedTokens: string[] = [];
   /** Users whose next refresh answers 503 (transient). */
   readonly failingUsers = new Set<string>();
 
@@ -230,6 +232,7 @@ export class BffProvider {
     const accessToken = `at-${randomBytes(12).toString('base64url')}`;
     const refreshToken = `rt-${randomBytes(12).toString('base64url')}`;
     grant.refreshToken = refreshToken;
+    this.issuedTokens.push(accessToken, refreshToken);
     this.#grants.set(refreshToken, grant);
     this.#accessTokens.set(accessToken, { grant, expiresAt: Date.now() + this.tokenLifetime * 1000, revoked: false });
     return { access_token: accessToken, token_type: 'Bearer', expires_in: this.tokenLifetime, refresh_token: refreshToken };

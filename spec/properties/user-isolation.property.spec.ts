@@ -3,7 +3,7 @@
 // grants revoked upstream, sign-outs and new sign-ins, in concurrent batches over
 // real loopback sockets (examples/bff-provider.ts), and checks that no request ever
 // carried another user's token, and that each request got its own user's answer
-// or a typed error. Runs: PROPERTY_RUNS (default 100, kept small: each run is real I/O).
+// or a typed error that shows no token or secret. Runs: PROPERTY_RUNS (default 100, kept small: each run is real I/O).
 
 import axios, { type AxiosResponse } from 'axios';
 import { expect } from 'chai';
@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import { attachUserAuth, LoginRequiredError, MemoryUserTokenStore } from '../../lib/index.js';
 import { BFF_CLIENT_ID, BFF_CLIENT_SECRET, BffProvider } from '../../examples/bff-provider.js';
 import { settleAll } from '../helpers/deferred.js';
+import { findSecret } from '../helpers/error-secrets.js';
 
 const RUNS = Math.min(Number(process.env['PROPERTY_RUNS'] ?? 100), 2000);
 const USERS = ['ann', 'ben', 'cat', 'dan'] as const;
@@ -101,6 +102,7 @@ describe('attachUserAuth isolation (property, loopback)', function () {
                 const error = result.reason as { response?: { status: number } };
                 // A typed "sign in again", or the API's own 401 after the one replay (a token refused twice).
                 expect(error instanceof LoginRequiredError || error.response?.status === 401, String(error)).to.equal(true);
+                expect(findSecret(error, [...provider.issuedTokens, BFF_CLIENT_SECRET])).to.equal(undefined);
               }
             });
           }
