@@ -69,6 +69,8 @@ export class BffProvider {
   beforeRefresh: ((user: string) => Promise<void> | void) | undefined;
   /** Every access and refresh token issued, in order (a test looks for them where they must not be). */
   readonly issuedTokens: string[] = [];
+  /** Users whose every token the API refuses with 401, however new (a wrong audience, a missing scope). */
+  readonly refusedUsers = new Set<string>();
   /** Users whose next refresh answers 503 (transient). */
   readonly failingUsers = new Set<string>();
 
@@ -218,7 +220,7 @@ export class BffProvider {
     const token = match === null ? undefined : this.#accessTokens.get(match[1] ?? '');
     const claimed = request.headers['x-user'];
     const claimedUser = typeof claimed === 'string' ? claimed : undefined;
-    const valid = token !== undefined && !token.revoked && !token.grant.revoked && Date.now() < token.expiresAt;
+    const valid = token !== undefined && !token.revoked && !token.grant.revoked && Date.now() < token.expiresAt && !this.refusedUsers.has(token.grant.user);
     this.apiLog.push({ tokenUser: token?.grant.user, claimedUser, status: valid ? 200 : 401 });
     if (!valid) {
       this.counters.apiUnauthorized += 1;

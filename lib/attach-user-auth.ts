@@ -145,7 +145,13 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
       return Promise.reject(error);
     }
     const response = error.response;
-    if (response === undefined || !retryStatusCodes.has(response.status) || attempt.replayed || isInsufficientScope(response)) {
+    if (response === undefined || !retryStatusCodes.has(response.status) || isInsufficientScope(response)) {
+      return Promise.reject(redactAxiosError(error));
+    }
+    if (attempt.replayed) {
+      // Never a second replay; the refusal still counts towards this user's 401 back-off.
+      const state = client.existingState(attempt.subject);
+      if (state !== undefined) client.refuse(state, attempt.tokenVersion, true);
       return Promise.reject(redactAxiosError(error));
     }
     if (isStream(config.data)) {
@@ -162,18 +168,30 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
       }
       config.timeout = Math.ceil(left);
     }
-    attempt.replayed = true;
     // Token-version rule, per user: only a 401 for the token this user holds now invalidates it;
     // a late 401 for an older token replays with the current one and costs no token request.
-    client.invalidate(client.stateOf(attempt.subject), attempt.tokenVersion);
+    if (!client.refuse(client.stateOf(attempt.subject), attempt.tokenVersion, false)) {
+      error.message += ' (not replayed by axios-oauth-queue: the API refused the last new tokens of this user before accepting any, so 401-driven refreshes pause for a while)';
+      return Promise.reject(redactAxiosError(error));
+    }
+    attempt.replayed = true;
     client.recordReplay();
     config.headers.set('Authorization', REDACTED_AUTHORIZATION);
     events.onReplay?.(config);
     return instance.request(config);
   };
 
+  /** Any success with a user's token ends that user's 401 back-off. */
+  const onResponse = (response: AxiosResponse): AxiosResponse => {
+    const attempt = response.config.authAttempt;
+    if (!(attempt instanceof UserAuthAttempt) || attempt.owner !== owner || attempt.tokenVersion === 0) return response;
+    const state = client.existingState(attempt.subject);
+    if (state !== undefined) client.accept(state, attempt.tokenVersion);
+    return response;
+  };
+
   const requestId = instance.interceptors.request.use(onRequest);
-  const responseId = instance.interceptors.response.use(undefined, onResponseError);
+  const responseId = instance.interceptors.response.use(onResponse, onResponseError);
   let detached = false;
 
   const bind =

@@ -48,6 +48,9 @@ const TOUCH_INTERVAL_MS = 1000;
 /** Working-set entries one call looks at for eviction: bounded work per call. */
 const EVICTION_SWEEP = 8;
 const ADOPTED = Symbol('adopted');
+/** The first pause of a user's 401-driven refreshes once two new tokens in a row were refused, ms; it doubles up to the cap. */
+const REFUSAL_BACKOFF_MS = 1000;
+const REFUSAL_BACKOFF_CAP_MS = 60_000;
 
 export class UserTokenClient {
   readonly #options: ResolvedUserOptions;
@@ -79,6 +82,11 @@ export class UserTokenClient {
       this.#evict(now);
     }
     return state;
+  }
+
+  /** The working-set object of `subject`, if it has one (never makes one). */
+  existingState(subject: string): UserTokenState | undefined {
+    return this.#states.get(subject);
   }
 
   /** True when `state`'s token may be sent now; starts one background refresh when it is stale. The hot path. */
@@ -138,11 +146,43 @@ export class UserTokenClient {
     });
   }
 
-  /** Marks token `version` of `state` as refused by the API: the next request of that user refreshes. */
-  invalidate(state: UserTokenState, version: number): void {
-    if (state.version !== version || state.tokenSet === undefined) return;
+  /**
+   * A 401 answered a request of `state`'s user sent with token `version`. Marks that token as
+   * refused (the user's next request refreshes) and answers true when the request should be
+   * replayed; false while this user's 401-driven refreshes back off because the API keeps
+   * refusing new tokens it never accepted (the queue flow of design.md, per user).
+   */
+  refuse(state: UserTokenState, version: number, replayed: boolean): boolean {
+    const tokenSet = state.tokenSet;
+    // A 401 for an older token: the user's current one is already another (rule 2).
+    if (tokenSet === undefined || state.version !== version || state.invalidated) return true;
+    if (!state.accepted) {
+      const now = this.#now();
+      if (!state.refusedUnaccepted) {
+        state.refusedUnaccepted = true;
+        state.refusedInARow += 1;
+        if (state.refusedInARow >= 2) {
+          const pause = Math.min(REFUSAL_BACKOFF_CAP_MS, REFUSAL_BACKOFF_MS * 2 ** (state.refusedInARow - 2));
+          state.refusalBackoffUntil = now + pause;
+          this.#log('warn', `the API refused ${state.refusedInARow} new tokens of a user in a row before accepting any; no 401-driven refresh for that user for ${pause} ms`);
+        }
+      }
+      if (now < state.refusalBackoffUntil) return false;
+    }
+    if (replayed) return false;
     state.invalidated = true;
-    state.refusedAccessToken = state.tokenSet.accessToken;
+    state.refusedAccessToken = tokenSet.accessToken;
+    return true;
+  }
+
+  /** The API accepted a request of `state`'s user sent with token `version`: any success ends that user's 401 back-off. */
+  accept(state: UserTokenState, version: number): void {
+    if (state.version === version) {
+      if (state.accepted) return;
+      state.accepted = true;
+    }
+    state.refusedInARow = 0;
+    state.refusalBackoffUntil = 0;
   }
 
   recordReplay(): void {
@@ -438,6 +478,8 @@ export class UserTokenClient {
     state.refreshAt =
       tokenSet.expiresAt === undefined ? Number.POSITIVE_INFINITY : state.expiresAt - effectiveRefreshWindow(this.#options.client.refreshWindowMs, receivedAt, state.expiresAt);
     state.invalidated = false;
+    state.accepted = false;
+    state.refusedUnaccepted = false;
     state.refusedAccessToken = undefined;
     state.backgroundRetryAt = 0;
     this.#stats.refreshes += 1;

@@ -23,6 +23,14 @@ export class UserTokenState {
   expiresAt = Number.POSITIVE_INFINITY;
   /** A 401 proved the API no longer takes `tokenSet`. */
   invalidated = false;
+  /** The API answered a request sent with `tokenSet` with success. */
+  accepted = false;
+  /** A 401 for `tokenSet`, before it was ever accepted, has been counted. */
+  refusedUnaccepted = false;
+  /** New tokens of this user in a row that the API refused before accepting any (design.md: new tokens will not help). */
+  refusedInARow = 0;
+  /** Until then a 401 for a token never accepted reaches its caller without a refresh (epoch ms). */
+  refusalBackoffUntil = 0;
   /** The access token a 401 refused: a store holding just that one has nothing newer. */
   refusedAccessToken: string | undefined = undefined;
   /** The single flight: the load or refresh running for this user. */

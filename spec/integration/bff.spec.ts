@@ -40,6 +40,7 @@ describe('attachUserAuth over loopback sockets', () => {
     handle = attach();
     provider.beforeRefresh = undefined;
     provider.failingUsers.clear();
+    provider.refusedUsers.clear();
     provider.refreshRequestsByUser.clear();
     provider.apiLog.length = 0;
   });
@@ -135,6 +136,24 @@ describe('attachUserAuth over loopback sockets', () => {
     expect(provider.refreshRequestsByUser.get('alice')).to.equal(1);
     expect(provider.refreshRequestsByUser.get('bob')).to.equal(undefined);
     expect(handle.stats().replays).to.equal(50);
+  });
+
+  it("backs off one user's 401-driven refreshes when the API refuses every new token of theirs, leaving the others alone", async () => {
+    await handle.signIn('alice', provider.issue('alice'));
+    await handle.signIn('bob', provider.issue('bob'));
+    provider.refusedUsers.add('alice');
+    for (let index = 0; index < 20; index += 1) {
+      expect(((await rejection(me('alice'))) as { response?: { status: number } }).response?.status).to.equal(401);
+      expect((await me('bob')).data.user).to.equal('bob');
+    }
+    // Without the back-off every one of the 20 requests would cost a refresh.
+    expect(provider.refreshRequestsByUser.get('alice')).to.be.at.most(2);
+    expect(provider.refreshRequestsByUser.get('bob')).to.equal(undefined);
+    provider.refusedUsers.delete('alice');
+    provider.expireAccessTokens('alice');
+    await handle.revoke('alice');
+    await handle.signIn('alice', provider.issue('alice'));
+    expect((await me('alice')).data.user).to.equal('alice');
   });
 
   it('revoke(subject) revokes the refresh token first, then the access token, and forgets the user', async () => {
