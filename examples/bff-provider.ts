@@ -93,6 +93,11 @@ export class BffProvider {
     return `${this.origin}/oauth/revoke`;
   }
 
+  /** The client options of attachUserAuth for this provider. */
+  clientOptions(): { tokenUrl: string; clientId: string; clientSecret: string; revocationUrl: string } {
+    return { tokenUrl: this.tokenUrl, clientId: BFF_CLIENT_ID, clientSecret: BFF_CLIENT_SECRET, revocationUrl: this.revocationUrl };
+  }
+
   async start(): Promise<this> {
     const server = createServer((request, response) => {
       this.#route(request, response).catch(() => {

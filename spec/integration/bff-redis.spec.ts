@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import axios, { type AxiosInstance } from 'axios';
 import { Redis } from 'ioredis';
 import { attachUserAuth, RedisTokenStore, type UserAuthHandle } from '../../lib/index.js';
-import { BFF_CLIENT_ID, BFF_CLIENT_SECRET, BffProvider } from '../../examples/bff-provider.js';
+import { BffProvider } from '../../examples/bff-provider.js';
 import { settleAll } from '../helpers/deferred.js';
 import { requireRedisServer, startRedisServer, type RedisServer } from '../helpers/redis-server.js';
 
@@ -29,10 +29,7 @@ describe('attachUserAuth with a shared RedisTokenStore (two workers)', function 
       clients.push(client);
       const api = axios.create({ baseURL: provider.origin });
       const handle = attachUserAuth(api, {
-        tokenUrl: provider.tokenUrl,
-        clientId: BFF_CLIENT_ID,
-        clientSecret: BFF_CLIENT_SECRET,
-        revocationUrl: provider.revocationUrl,
+        ...provider.clientOptions(),
         tokens: new RedisTokenStore({ client, encryptionKey: ENCRYPTION_KEY, pollInterval: 10 }),
       });
       workers.push({ api, handle });

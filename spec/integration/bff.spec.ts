@@ -26,10 +26,7 @@ describe('attachUserAuth over loopback sockets', () => {
 
   const attach = (store: UserTokenStore = tokens, extra: { retry?: { limit: number } } = {}): UserAuthHandle =>
     attachUserAuth(api, {
-      tokenUrl: provider.tokenUrl,
-      clientId: BFF_CLIENT_ID,
-      clientSecret: BFF_CLIENT_SECRET,
-      revocationUrl: provider.revocationUrl,
+      ...provider.clientOptions(),
       tokens: store,
       ...extra,
     });

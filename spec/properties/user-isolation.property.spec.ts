@@ -9,7 +9,7 @@ import axios, { type AxiosResponse } from 'axios';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { attachUserAuth, LoginRequiredError, MemoryUserTokenStore } from '../../lib/index.js';
-import { BFF_CLIENT_ID, BFF_CLIENT_SECRET, BffProvider } from '../../examples/bff-provider.js';
+import { BFF_CLIENT_SECRET, BffProvider } from '../../examples/bff-provider.js';
 import { settleAll } from '../helpers/deferred.js';
 import { findSecret } from '../helpers/error-secrets.js';
 
@@ -50,10 +50,7 @@ describe('attachUserAuth isolation (property, loopback)', function () {
         provider.apiLog.length = 0;
         const api = axios.create({ baseURL: provider.origin });
         const handle = attachUserAuth(api, {
-          tokenUrl: provider.tokenUrl,
-          clientId: BFF_CLIENT_ID,
-          clientSecret: BFF_CLIENT_SECRET,
-          revocationUrl: provider.revocationUrl,
+          ...provider.clientOptions(),
           tokens: new MemoryUserTokenStore(),
           retry: { limit: 0 },
         });
