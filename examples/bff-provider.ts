@@ -51,6 +51,8 @@ export interface BffProviderCounters {
 
 /** One API request: whose token it carried (undefined: none or invalid) and whom the caller said it was for. */
 export interface BffApiRecord {
+  /** Whether the request carried an Authorization header at all (valid or not). */
+  authorized: boolean;
   tokenUser: string | undefined;
   claimedUser: string | undefined;
   status: number;
@@ -148,6 +150,10 @@ export class BffProvider {
     if (request.method === 'GET' && url.pathname === '/oauth/authorize') return this.#authorize(url, response);
     if (request.method === 'POST' && url.pathname === '/oauth/token') return this.#token(new URLSearchParams(body), response);
     if (request.method === 'POST' && url.pathname === '/oauth/revoke') return this.#revoke(new URLSearchParams(body), response);
+    if (url.pathname === '/api/redirect') {
+      response.writeHead(302, { Location: url.searchParams.get('to') ?? '/' });
+      return void response.end();
+    }
     if (url.pathname.startsWith('/api/')) return this.#api(request, response);
     sendJson(response, 404, { error: 'not_found' });
   }
@@ -226,7 +232,7 @@ export class BffProvider {
     const claimed = request.headers['x-user'];
     const claimedUser = typeof claimed === 'string' ? claimed : undefined;
     const valid = token !== undefined && !token.revoked && !token.grant.revoked && Date.now() < token.expiresAt && !this.refusedUsers.has(token.grant.user);
-    this.apiLog.push({ tokenUser: token?.grant.user, claimedUser, status: valid ? 200 : 401 });
+    this.apiLog.push({ authorized: request.headers.authorization !== undefined, tokenUser: token?.grant.user, claimedUser, status: valid ? 200 : 401 });
     if (!valid) {
       this.counters.apiUnauthorized += 1;
       response.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"');

@@ -82,6 +82,7 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
   /** When each request was first sent and its timeout then, so that a replay cannot restart the clock. */
   const timeBudgets = new WeakMap<UserAuthAttempt, { startedAt: number; timeout: number }>();
 
+  const composedHooks = new WeakSet<object>();
   const guardRedirect = (redirect: RedirectOptions): void => {
     if (redirect.headers === undefined || (typeof redirect.href === 'string' && guard.allowsUrl(redirect.href))) return;
     for (const name of Object.keys(redirect.headers)) {
@@ -96,13 +97,16 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
     config.headers.set('Authorization', `Bearer ${tokenSet.accessToken}`);
     attempt.tokenVersion = state.version;
     const userHook = config.beforeRedirect;
-    config.beforeRedirect =
-      userHook === undefined
-        ? guardRedirect
-        : (redirect, response, request) => {
-            guardRedirect(redirect as RedirectOptions);
-            userHook(redirect, response, request);
-          };
+    if (userHook === undefined) config.beforeRedirect = guardRedirect;
+    else if (userHook !== guardRedirect && !composedHooks.has(userHook)) {
+      // The app's own hook still runs; ours strips the token first when the next hop leaves the origins.
+      const composed: typeof userHook = (redirect, response, request) => {
+        guardRedirect(redirect as RedirectOptions);
+        userHook(redirect, response, request);
+      };
+      composedHooks.add(composed);
+      config.beforeRedirect = composed;
+    }
     return config;
   };
 
