@@ -71,6 +71,8 @@ export class BffProvider {
   beforeRefresh: ((user: string) => Promise<void> | void) | undefined;
   /** Every access and refresh token issued, in order (a test looks for them where they must not be). */
   readonly issuedTokens: string[] = [];
+  /** Called when an API request arrives; the answer (its token checked then) waits for the promise it returns. */
+  beforeApiAnswer: (() => Promise<void> | void) | undefined;
   /** Users whose every token the API refuses with 401, however new (a wrong audience, a missing scope). */
   readonly refusedUsers = new Set<string>();
   /** Users whose next refresh answers 503 (transient). */
@@ -225,8 +227,9 @@ export class BffProvider {
     response.end();
   }
 
-  #api(request: IncomingMessage, response: ServerResponse): void {
+  async #api(request: IncomingMessage, response: ServerResponse): Promise<void> {
     this.counters.apiRequests += 1;
+    await this.beforeApiAnswer?.();
     const match = /^Bearer (.+)$/.exec(request.headers.authorization ?? '');
     const token = match === null ? undefined : this.#accessTokens.get(match[1] ?? '');
     const claimed = request.headers['x-user'];

@@ -36,6 +36,7 @@ describe('attachUserAuth over loopback sockets', () => {
     tokens = new MemoryUserTokenStore();
     handle = attach();
     provider.beforeRefresh = undefined;
+    provider.beforeApiAnswer = undefined;
     provider.failingUsers.clear();
     provider.refusedUsers.clear();
     provider.refreshRequestsByUser.clear();
@@ -151,6 +152,23 @@ describe('attachUserAuth over loopback sockets', () => {
     await handle.revoke('alice');
     await handle.signIn('alice', provider.issue('alice'));
     expect((await me('alice')).data.user).to.equal('alice');
+  });
+
+  it("replays a late 401 for a user's older token with their current one, without a second refresh (token-version rule)", async () => {
+    await handle.signIn('alice', provider.issue('alice'));
+    const gate = deferred();
+    provider.beforeApiAnswer = () => gate.promise;
+    const before = provider.counters.apiRequests;
+    const late = me('alice');
+    await until(() => provider.counters.apiRequests > before, 'the first request reaches the API');
+    provider.beforeApiAnswer = undefined;
+    provider.expireAccessTokens('alice');
+    expect((await within(me('alice'), 5000, 'the second request')).data.user).to.equal('alice');
+    expect(provider.refreshRequestsByUser.get('alice')).to.equal(1);
+    gate.resolve();
+    expect((await within(late, 5000, 'the late request')).data.user).to.equal('alice');
+    expect(provider.refreshRequestsByUser.get('alice')).to.equal(1);
+    expect(handle.stats().replays).to.equal(2);
   });
 
   it('revoke(subject) revokes the refresh token first, then the access token, and forgets the user', async () => {
