@@ -132,7 +132,8 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
     if (client.usable(state)) return attach(config, state, attempt);
     const held = attempt;
     return client.hold(state, config).then(
-      () => attach(config, client.stateOf(held.subject), held),
+      // The object the refresh filled, even if the working set let it go meanwhile (a sign-out empties it).
+      () => attach(config, state, held),
       (error: unknown) => {
         if (error instanceof LoginRequiredError) client.recordLoginRequired();
         throw error;

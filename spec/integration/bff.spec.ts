@@ -171,6 +171,30 @@ describe('attachUserAuth over loopback sockets', () => {
     expect(handle.stats().replays).to.equal(2);
   });
 
+  it("sends a user's stale token at once and renews it in the background, holding nobody", async () => {
+    let now = Date.now();
+    handle.detach();
+    handle = attachUserAuth(api, { ...provider.clientOptions(), tokens, clock: { now: () => now } });
+    await handle.signIn('alice', provider.issue('alice'));
+    const first = (await handle.getToken('alice')).accessToken;
+    now += 3_570_000; // 30 s before expiry: inside the 60 s refresh window
+    expect((await me('alice')).data.user).to.equal('alice');
+    expect(handle.stats().held).to.equal(0);
+    await until(() => handle.stats().refreshes === 2, 'the background refresh installs the new token set');
+    expect(provider.refreshRequestsByUser.get('alice')).to.equal(1);
+    expect((await handle.getToken('alice')).accessToken).to.not.equal(first);
+  });
+
+  it('lets idle users leave the working set beyond maxUsers and reloads them from the store without a token request', async () => {
+    handle.detach();
+    handle = attachUserAuth(api, { ...provider.clientOptions(), tokens, maxUsers: 2 });
+    for (const user of ['ann', 'ben', 'cat', 'dan']) await handle.signIn(user, provider.issue(user));
+    expect(handle.stats().users).to.be.at.most(2);
+    const answers = await Promise.all(['ann', 'ben', 'cat', 'dan'].map((user) => me(user)));
+    expect(answers.map((answer) => answer.data.user)).to.deep.equal(['ann', 'ben', 'cat', 'dan']);
+    expect(handle.stats().tokenRequests).to.equal(0);
+  });
+
   it('revoke(subject) revokes the refresh token first, then the access token, and forgets the user', async () => {
     const issued = provider.issue('alice');
     await handle.signIn('alice', issued);
