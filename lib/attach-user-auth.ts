@@ -5,6 +5,7 @@
 
 import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { ErrorCodes, LoginRequiredError, OAuthQueueError } from './errors.js';
+import { attemptOf, setAttempt } from './request-state.js';
 import { claimInstance } from './instance-claim.js';
 import { OriginGuard } from './origin-guard.js';
 import { REDACTED_AUTHORIZATION, hideRawRequests, isStream, redactAxiosError } from './redact.js';
@@ -117,7 +118,7 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
 
   const onRequest = (config: InternalAxiosRequestConfig): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
     if (config.skipAuth === true || !guard.allowsRequest(config)) return config;
-    const existing = config.authAttempt;
+    const existing = attemptOf(config);
     let attempt: UserAuthAttempt;
     if (existing instanceof UserAuthAttempt && existing.owner === owner) attempt = existing;
     else {
@@ -125,7 +126,7 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
       const subject = config.authSubject ?? currentScope()?.subject;
       if (typeof subject !== 'string' || subject === '') return Promise.reject(subjectRequired(config.authSubject));
       attempt = new UserAuthAttempt(owner, subject);
-      config.authAttempt = attempt;
+      setAttempt(config, attempt);
       if (config.timeout !== undefined && config.timeout > 0) timeBudgets.set(attempt, { startedAt: performance.now(), timeout: config.timeout });
     }
     const state = client.stateOf(attempt.subject);
@@ -144,7 +145,7 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     if (!axios.isAxiosError(error) || error.config === undefined) return Promise.reject(error);
     const config = error.config;
-    const attempt = config.authAttempt;
+    const attempt = attemptOf(config);
     if (!(attempt instanceof UserAuthAttempt) || attempt.owner !== owner || attempt.tokenVersion === 0) {
       hideRawRequests(error);
       return Promise.reject(error);
@@ -188,7 +189,7 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
 
   /** Any success with a user's token ends that user's 401 back-off. */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
-    const attempt = response.config.authAttempt;
+    const attempt = attemptOf(response.config);
     if (!(attempt instanceof UserAuthAttempt) || attempt.owner !== owner || attempt.tokenVersion === 0) return response;
     const state = client.existingState(attempt.subject);
     if (state !== undefined) client.accept(state, attempt.tokenVersion);

@@ -199,6 +199,8 @@ export function toAuthError(error: unknown): AuthError {
   if (error instanceof OAuthQueueError) return error;
   const name = error instanceof Error ? error.name : typeof error;
   return new OAuthQueueError(ErrorCodes.UNEXPECTED, `axios-oauth-queue: the refresh failed with an unexpected ${name}`, { cause: new Error(name) });
+}
+
 /** Why a user must sign in again. */
 export type LoginRequiredReason = 'no_token_set' | 'no_refresh_token' | 'grant_refused';
 
@@ -209,10 +211,12 @@ export type LoginRequiredReason = 'no_token_set' | 'no_refresh_token' | 'grant_r
  * The message never names the user (a subject is often a session id).
  */
 export class LoginRequiredError extends OAuthQueueError {
+  /** The class name, `LoginRequiredError`. */
   override name = 'LoginRequiredError';
   /** `no_token_set` (nothing stored), `no_refresh_token` (expired, nothing to renew it with) or `grant_refused` (invalid_grant). */
   readonly reason: LoginRequiredReason;
 
+  /** `reason` says why; `options.cause` is the server's refusal when there was one. */
   constructor(reason: LoginRequiredReason, options: BaseErrorOptions = {}) {
     super(ErrorCodes.LOGIN_REQUIRED, `axios-oauth-queue: the user must sign in again (${describeReason(reason)})`, {
       cause: 'cause' in options ? options.cause : new Error(reason),

@@ -3,7 +3,7 @@
 // (the user token store, the working-set bounds) is checked here.
 
 import type { AxiosInstance, InternalAxiosRequestConfig } from 'axios';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError, type AuthError, type LoginRequiredError } from './errors.js';
 import type { AttachAuthOptions } from './options.js';
 import { resolveOptions, type ResolvedOptions } from './resolve-options.js';
 import { MemoryUserTokenStore } from './stores/memory-user-token-store.js';
@@ -16,9 +16,9 @@ export interface UserAuthEvents {
   /** A user's new token set arrived (from the token endpoint, the store or signIn). */
   onToken?: (tokenSet: TokenSet, subject: string) => void;
   /** A user's refresh failed; that user's held requests reject with this same error. */
-  onRefreshError?: (error: Error, subject: string) => void;
+  onRefreshError?: (error: AuthError, subject: string) => void;
   /** A user must sign in again (no token set, or the provider refused their grant); their token set is forgotten. */
-  onLoginRequired?: (error: Error, subject: string) => void;
+  onLoginRequired?: (error: LoginRequiredError, subject: string) => void;
   /** A request is about to be replayed after a 401. */
   onReplay?: (config: InternalAxiosRequestConfig) => void;
 }

@@ -7,19 +7,25 @@ import { normaliseTokenResponse, type TokenResponseBody, type TokenSet } from '.
 
 /** A token response as openid-client and others hand it over after a code exchange. */
 export interface SignInTokenResponse {
+  /** The access token. */
   access_token: string;
+  /** `Bearer`, in any case; other types are refused. */
   token_type?: string;
+  /** The refresh token, when the server issued one (needed to renew the access token). */
   refresh_token?: string;
   /** Seconds from now. */
   expires_in?: number | string;
   /** Epoch seconds (openid-client v5's TokenSet). */
   expires_at?: number;
+  /** The scope the server granted. */
   scope?: string;
 }
 
 /** An authorization code to exchange here (RFC 6749 §4.1.3), exactly once, with its PKCE verifier. */
 export interface SignInCode {
+  /** The `code` the authorization server sent back to the redirect URI. */
   code: string;
+  /** The redirect URI of the authorization request, sent again as RFC 6749 §4.1.3 asks. */
   redirectUri: string;
   /** The PKCE code verifier (RFC 7636) from `createPkce()`. */
   codeVerifier?: string;

@@ -5,7 +5,7 @@
 // user's failure rejects only that user's requests.
 
 import type { InternalAxiosRequestConfig } from 'axios';
-import { ConfigurationError, ErrorCodes, LoginRequiredError, OAuthError, OAuthQueueError, isTransientError, redactSecrets } from './errors.js';
+import { ConfigurationError, ErrorCodes, LoginRequiredError, OAuthError, OAuthQueueError, isTransientError, redactSecrets, toAuthError } from './errors.js';
 import { grantParameters, refreshParameters } from './grants.js';
 import { watchHeldRequest } from './held-request.js';
 import { retryDelay } from './retry-backoff.js';
@@ -332,7 +332,7 @@ export class UserTokenClient {
         }
       }
     } catch (error) {
-      const failure = error instanceof Error ? error : new OAuthQueueError(ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE, 'token request failed');
+      const failure = toAuthError(error);
       this.#stats.failures += 1;
       if (failure instanceof LoginRequiredError) {
         this.#log('debug', `a user must sign in again: ${failure.message}`);

@@ -39,6 +39,7 @@ export class MemoryUserTokenStore implements UserTokenStore {
   readonly #idleMs: number;
   readonly #now: () => number;
 
+  /** Bounds and clock; every option has a default. */
   constructor(options: MemoryUserTokenStoreOptions = {}) {
     const { maxUsers = 10_000, idleTimeout = 86_400, now = Date.now } = options;
     if (!Number.isInteger(maxUsers) || maxUsers < 1) throw new ConfigurationError('MemoryUserTokenStore maxUsers', 'must be a whole number of 1 or more');
@@ -53,11 +54,13 @@ export class MemoryUserTokenStore implements UserTokenStore {
     return this.#entries.size;
   }
 
+  /** The token set under `key`, or undefined (marks the user as used). */
   async get(key: string): Promise<StoredUserTokenSet | undefined> {
     const entry = this.#use(key);
     return entry?.value;
   }
 
+  /** Keeps `value` under `key`, for `ttlMs` at most when given. */
   async set(key: string, value: StoredUserTokenSet, ttlMs?: number): Promise<void> {
     const now = this.#now();
     this.#entries.delete(key);
@@ -65,10 +68,12 @@ export class MemoryUserTokenStore implements UserTokenStore {
     this.#evict(now);
   }
 
+  /** Forgets the token set under `key`. */
   async delete(key: string): Promise<void> {
     this.#entries.delete(key);
   }
 
+  /** Marks the user of `key` as active: not idle-evicted for another `idleTimeout`. */
   touch(key: string): void {
     this.#use(key);
   }

@@ -11,8 +11,11 @@ import type { StoredUserTokenSet, UserTokenStore } from './user-token-store.js';
 
 /** The parts of a session the store uses: properties, or get/set (@fastify/session), and save. */
 export interface SessionLike {
+  /** Writes the session to its store now (express-session and @fastify/session both take a callback). */
   save?(callback: (error?: unknown) => void): unknown;
+  /** Reads a session value (@fastify/session); without it, properties are read. */
   get?(key: string): unknown;
+  /** Writes a session value (@fastify/session); without it, properties are written. */
   set?(key: string, value: unknown): unknown;
   [property: string]: unknown;
 }
@@ -43,16 +46,19 @@ export class SessionUserTokenStore implements UserTokenStore {
   readonly #field: string;
   readonly #sessionOf: (request: object) => SessionLike | undefined;
 
+  /** Where in the session, and how to find the session of a request; both have defaults. */
   constructor(options: SessionUserTokenStoreOptions = {}) {
     this.#field = options.field ?? 'oauthTokenSet';
     this.#sessionOf = options.sessionOf ?? ((request) => (request as { session?: SessionLike }).session);
   }
 
+  /** The token set of the request's session when it is the one under `key`. */
   async get(key: string, subject: string): Promise<StoredUserTokenSet | undefined> {
     const entry = read(this.#session(subject), this.#field);
     return entry?.key === key ? entry.value : undefined;
   }
 
+  /** Writes the token set into the request's session and saves the session at once. */
   async set(key: string, value: StoredUserTokenSet, _ttlMs: number | undefined, subject: string): Promise<void> {
     const session = this.#session(subject);
     const entry: SessionEntry = { key, value };
@@ -60,6 +66,7 @@ export class SessionUserTokenStore implements UserTokenStore {
     await save(session);
   }
 
+  /** Removes the token set under `key` from the request's session and saves it. */
   async delete(key: string, subject: string): Promise<void> {
     const session = this.#session(subject);
     if (read(session, this.#field)?.key !== key) return;

@@ -12,11 +12,13 @@ import type { StoredTokenSet } from './token-store.js';
  * still works: sets without a generation are ordered by their access token instead.
  */
 export interface StoredUserTokenSet extends StoredTokenSet {
+  /** The order of this set among the user's: the set it replaced plus one (1 for a sign-in over nothing). */
   generation?: number;
 }
 
 /** A lock held on one user's key; `release()` frees it if it is still ours. */
 export interface UserTokenStoreLock {
+  /** Frees the lock if it is still ours (a lapsed lock another holder took is left alone). */
   release(): Promise<void>;
 }
 
