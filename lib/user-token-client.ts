@@ -232,15 +232,20 @@ export class UserTokenClient {
     }
     const state = this.stateOf(subject);
     if (state.inflight !== undefined) await state.inflight.catch(noop);
-    let previous: StoredUserTokenSet | undefined;
-    try {
-      previous = await this.#bounded(this.#options.tokens.get(state.key, subject));
-    } catch (error) {
-      this.#log('warn', `user token store read failed before sign-in: ${describeStoreError(error)}`);
+    // A sign-in replaces whatever the store holds: its generation is above the stored one. A store
+    // that orders sets refuses a write that is not (another worker wrote meanwhile): read, try again.
+    let stored: StoredUserTokenSet = { tokenSet, receivedAt: now, generation: state.generation + 1 };
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      let previous: StoredUserTokenSet | undefined;
+      try {
+        previous = await this.#bounded(this.#options.tokens.get(state.key, subject));
+      } catch (error) {
+        this.#log('warn', `user token store read failed before sign-in: ${describeStoreError(error)}`);
+      }
+      stored = { tokenSet, receivedAt: now, generation: Math.max(generationOf(previous), state.generation) + 1 };
+      // Not caught: a sign-in the store did not keep would be lost on the next restart.
+      if ((await this.#bounded(this.#options.tokens.set(state.key, stored, undefined, subject))) !== false) break;
     }
-    const stored: StoredUserTokenSet = { tokenSet, receivedAt: now, generation: Math.max(generationOf(previous), state.generation) + 1 };
-    // Not caught: a sign-in the store did not keep would be lost on the next restart.
-    await this.#bounded(this.#options.tokens.set(state.key, stored, undefined, subject));
     this.#install(state, stored);
     return tokenSet;
   }
@@ -392,7 +397,10 @@ export class UserTokenClient {
     const next: StoredUserTokenSet = { tokenSet, receivedAt: answer.receivedAt, generation: generation + 1 };
     // Rotation safety: the rotated refresh token is in the store before the new access token is used.
     try {
-      await this.#bounded(this.#options.tokens.set(state.key, next, undefined, state.subject));
+      const written = await this.#bounded(this.#options.tokens.set(state.key, next, undefined, state.subject));
+      // A newer set is there already (a lock that lapsed under a slow refresh): ours still works; the
+      // next renewal reads the store and takes the newer one.
+      if (written === false) this.#log('debug', "a user's token set of a newer generation was in the store; kept this one in this process");
     } catch (error) {
       // Kept here with its newer generation: the next renewal presents this process's refresh token.
       this.#log('warn', `user token store write failed; the rotated token set is kept in this process: ${describeStoreError(error)}`);

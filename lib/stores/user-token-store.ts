@@ -6,15 +6,12 @@
 import type { StoredTokenSet } from './token-store.js';
 
 /**
- * A user's token set as a store keeps it. `generation` orders the sets written for one
- * user: each renewal writes the one it replaced plus one, and a set is adopted only
- * when it is newer than the one held. A store that drops it (an older RedisTokenStore)
- * still works: sets without a generation are ordered by their access token instead.
+ * A user's token set as a store keeps it: a StoredTokenSet, whose `generation` orders the
+ * sets written for one user (each renewal writes the one it replaced plus one; a set is
+ * adopted only when it is newer than the one held). A store that drops the generation
+ * still works: its sets are then ordered by their access token instead.
  */
-export interface StoredUserTokenSet extends StoredTokenSet {
-  /** The order of this set among the user's: the set it replaced plus one (1 for a sign-in over nothing). */
-  generation?: number;
-}
+export type StoredUserTokenSet = StoredTokenSet;
 
 /** A lock held on one user's key; `release()` frees it if it is still ours. */
 export interface UserTokenStoreLock {
@@ -32,8 +29,12 @@ export interface UserTokenStoreLock {
 export interface UserTokenStore {
   /** The token set under `key`, or undefined. */
   get(key: string, subject: string): Promise<StoredUserTokenSet | undefined>;
-  /** Keeps `value` under `key` (`ttlMs`: how long, undefined for as long as the store keeps anything). */
-  set(key: string, value: StoredUserTokenSet, ttlMs: number | undefined, subject: string): Promise<void>;
+  /**
+   * Keeps `value` under `key` (`ttlMs`: how long, undefined for as long as the store keeps anything).
+   * A store that orders sets writes only when its stored generation is lower, and answers `false`
+   * when it did not write (TokenStore's contract); others answer nothing.
+   */
+  set(key: string, value: StoredUserTokenSet, ttlMs: number | undefined, subject: string): Promise<boolean | void>;
   /** Forgets the token set under `key`. */
   delete(key: string, subject: string): Promise<void>;
   /** Optional lock across processes, one per user: a lock, or undefined while another holder has it. */
