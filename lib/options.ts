@@ -5,6 +5,7 @@ import type { AuthError } from './errors.js';
 import type { TokenStore } from './stores/token-store.js';
 import type { TokenSet } from './token-set.js';
 import type { InternalAxiosRequestConfig } from 'axios';
+import type { JsonWebKey, KeyObject } from 'node:crypto';
 
 /** The client credentials grant (RFC 6749 §4.4): the application acts for itself. The default. */
 export interface ClientCredentialsGrant {
@@ -58,16 +59,52 @@ export interface TokenRequestOptions {
    */
   encoding?: 'form' | 'json' | 'query';
   /**
-   * How the client authenticates: `body` (client_id and client_secret as parameters, the default)
-   * or `basic` (HTTP Basic with the form-urlencoded id and secret, RFC 6749 §2.3.1).
+   * How the client authenticates: `body` (client_id and client_secret as parameters, the default),
+   * `basic` (HTTP Basic with the form-urlencoded id and secret, RFC 6749 §2.3.1),
+   * `private_key_jwt` (a JWT signed with `clientAssertion.key`, RFC 7523) or
+   * `client_secret_jwt` (a JWT signed with HMAC-SHA-256 and `clientSecret`). The JWT methods
+   * load the `jose` package on first use. See docs/client-authentication.md.
    */
-  clientAuth?: 'body' | 'basic';
+  clientAuth?: 'body' | 'basic' | 'private_key_jwt' | 'client_secret_jwt';
+  /** The key and claims of the client assertion, for `clientAuth: 'private_key_jwt'` or `'client_secret_jwt'`. */
+  clientAssertion?: ClientAssertionOptions;
   /** Extra parameters sent with every token request, e.g. `{ audience: 'https://api.example.com' }`. */
   params?: Record<string, string>;
   /** Extra headers sent with every token request. Never used for a Bearer token. */
   headers?: Record<string, string>;
   /** Milliseconds before a token request is abandoned. Default 10000. */
   timeout?: number;
+}
+
+/**
+ * The signed JWT a client authenticates with (RFC 7523 §2.2): `iss` = `sub` = the client id,
+ * `aud` = the token endpoint, a new `jti` and `iat`/`exp` for every request.
+ *
+ * @example
+ * tokenRequest: { clientAuth: 'private_key_jwt', clientAssertion: { key: fs.readFileSync('client.key', 'utf8'), kid: 'key-1' } }
+ */
+export interface ClientAssertionOptions {
+  /**
+   * The private key for `private_key_jwt`: PEM text (PKCS#8, PKCS#1 or SEC1), a private JWK,
+   * or a `KeyObject`. Never logged or put in an error. Not used by `client_secret_jwt`.
+   */
+  key?: string | JsonWebKey | KeyObject;
+  /**
+   * The JWS algorithm. For `private_key_jwt`: RS256, PS256, ES256, EdDSA (and their 384/512
+   * variants); default from the key (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA, or the JWK's
+   * `alg`). For `client_secret_jwt`: HS256 (default), HS384 or HS512.
+   */
+  alg?: string;
+  /** The `kid` header, so the server picks the right key from the client's JWKS. Default: the JWK's `kid`, else none. */
+  kid?: string;
+  /** Seconds the assertion is valid (`exp - iat`). Default 60. */
+  lifetime?: number;
+  /**
+   * The `aud` claim: `token_endpoint` (the token endpoint URL, the default, which RFC 7523 and
+   * OpenID Connect Core name) or `issuer` (the issuer identifier, as newer profiles such as
+   * FAPI 2.0 ask; needs `issuer`).
+   */
+  audience?: 'token_endpoint' | 'issuer';
 }
 
 /** How transient token endpoint failures (network, timeout, 5xx, 429) are retried. */

@@ -3,6 +3,7 @@
 // ever repeats a secret or a URL's query string.
 
 import type { AxiosInstance } from 'axios';
+import { resolveClientAssertion } from './client-assertion.js';
 import { ConfigurationError } from './errors.js';
 import type { AttachAuthOptions, AuthEvents, AuthLogger, Grant } from './options.js';
 import { rejectUnknownOptions } from './option-names.js';
@@ -60,7 +61,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   const method = oneOf(tokenRequest.method ?? 'POST', ['POST', 'GET'] as const, 'tokenRequest.method');
   const encoding = oneOf(tokenRequest.encoding ?? (method === 'GET' ? 'query' : 'form'), ['form', 'json', 'query'] as const, 'tokenRequest.encoding');
   if (method === 'GET' && encoding !== 'query') throw new ConfigurationError('tokenRequest.encoding', 'must be "query" when tokenRequest.method is "GET" (a GET has no body)');
-  const clientAuth = oneOf(tokenRequest.clientAuth ?? 'body', ['body', 'basic'] as const, 'tokenRequest.clientAuth');
+  const clientAuth = oneOf(tokenRequest.clientAuth ?? 'body', ['body', 'basic', 'private_key_jwt', 'client_secret_jwt'] as const, 'tokenRequest.clientAuth');
   const params = stringRecord(tokenRequest.params, 'tokenRequest.params');
   const headers = stringRecord(tokenRequest.headers, 'tokenRequest.headers');
   if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization' && /^bearer\s/i.test(headers[name] ?? ''))) {
@@ -100,6 +101,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   const clock = options.clock;
   if (clock !== undefined && typeof clock.now !== 'function') throw new ConfigurationError('clock', 'must have a now() method returning epoch milliseconds');
 
+  const now = clock === undefined ? Date.now : () => clock.now();
   const endpoint: TokenEndpointConfig = {
     tokenUrl,
     clientId: options.clientId,
@@ -111,6 +113,12 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     headers,
     timeout,
   };
+  if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
+    const { assertion } = resolveClientAssertion(clientAuth, tokenRequest.clientAssertion, { clientId: options.clientId, clientSecret: options.clientSecret, issuer: undefined }, now);
+    endpoint.assertion = assertion;
+  } else if (tokenRequest.clientAssertion !== undefined) {
+    throw new ConfigurationError('tokenRequest.clientAssertion', 'is used only with clientAuth "private_key_jwt" or "client_secret_jwt"');
+  }
   return {
     endpoint,
     grant,
@@ -127,7 +135,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     failureCoolDownMs,
     events: options.events ?? {},
     logger: options.logger ?? {},
-    now: clock === undefined ? Date.now : () => clock.now(),
+    now,
   };
 }
 

@@ -4,6 +4,7 @@
 // answer to a parsed body or a typed error that carries no secret.
 
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import type { ClientAssertion } from './client-assertion.js';
 import { ErrorCodes, OAuthError, TokenEndpointError, redactSecrets } from './errors.js';
 import { clockOffsetFromDate } from './token-set.js';
 
@@ -16,7 +17,11 @@ export interface TokenEndpointConfig {
   clientSecret: string | undefined;
   method: 'POST' | 'GET';
   encoding: 'form' | 'json' | 'query';
-  clientAuth: 'body' | 'basic';
+  clientAuth: 'body' | 'basic' | 'private_key_jwt' | 'client_secret_jwt';
+  /** Signs the client assertion of `private_key_jwt` and `client_secret_jwt` (RFC 7523). */
+  assertion?: ClientAssertion | undefined;
+  /** The `aud` of client assertions: the token endpoint URL (default) or the issuer identifier. */
+  assertionAudience?: string | undefined;
   params: Record<string, string>;
   headers: Record<string, string>;
   timeout: number;
@@ -59,7 +64,8 @@ export class TokenEndpoint {
   constructor(config: TokenEndpointConfig, now: () => number, secrets: () => readonly (string | undefined)[]) {
     this.#config = config;
     this.#now = now;
-    this.#secrets = secrets;
+    // Client assertions sent lately are secrets too: a server may echo one back.
+    this.#secrets = config.assertion === undefined ? secrets : () => [...secrets(), ...(config.assertion?.recent() ?? [])];
     // A private instance: the user's interceptors never see a token request, and
     // nothing here ever carries a Bearer header.
     this.#http = axios.create({
@@ -108,8 +114,13 @@ export class TokenEndpoint {
     if (clientAuth === 'basic') {
       headers['Authorization'] = basicAuthorization(clientId, clientSecret ?? '');
     } else {
-      all['client_id'] = clientId;
-      if (clientSecret !== undefined) all['client_secret'] = clientSecret;
+      if (this.#config.assertion !== undefined) {
+        // Signed anew for every request: a server spends each jti once (RFC 7523 §3).
+        Object.assign(all, await this.#config.assertion.parameters(this.#config.assertionAudience ?? this.#config.tokenUrl));
+      } else {
+        all['client_id'] = clientId;
+        if (clientSecret !== undefined) all['client_secret'] = clientSecret;
+      }
       // Whatever axios.defaults say, a token request never carries an Authorization header.
       headers['Authorization'] = false;
     }
