@@ -4,7 +4,7 @@
 // request that authenticates: a retry, a DPoP nonce retry (the server has
 // already spent the first `jti`), a revocation or an introspection call.
 
-import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
 import { ConfigurationError } from './errors.js';
 import { loadJose } from './jose-loader.js';
 import type { ClientAssertionOptions } from './options.js';
@@ -17,8 +17,14 @@ export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion
 const RECENT_ASSERTIONS = 8;
 
 export type ClientAssertionSigner =
-  | { method: 'private_key_jwt'; signingKey: SigningKey }
+  | { method: 'private_key_jwt'; signingKey: SigningKey; thumbprints?: CertificateThumbprints | undefined }
   | { method: 'client_secret_jwt'; secret: string; alg: 'HS256' | 'HS384' | 'HS512' };
+
+/** The `x5t` and `x5t#S256` headers (RFC 7515 §4.1.7-8) naming the client's certificate. */
+export interface CertificateThumbprints {
+  x5t: string;
+  'x5t#S256': string;
+}
 
 export interface ClientAssertionConfig {
   clientId: string;
@@ -34,6 +40,7 @@ export class ClientAssertion {
   readonly #key: KeyObject;
   readonly #alg: string;
   readonly #kid: string | undefined;
+  readonly #thumbprints: CertificateThumbprints | undefined;
   readonly #recent: string[] = [];
 
   constructor(config: ClientAssertionConfig) {
@@ -43,10 +50,12 @@ export class ClientAssertion {
       this.#key = signer.signingKey.key;
       this.#alg = signer.signingKey.alg;
       this.#kid = signer.signingKey.kid;
+      this.#thumbprints = signer.thumbprints;
     } else {
       this.#key = createSecretKey(Buffer.from(signer.secret, 'utf8'));
       this.#alg = signer.alg;
       this.#kid = undefined;
+      this.#thumbprints = undefined;
     }
   }
 
@@ -60,7 +69,7 @@ export class ClientAssertion {
     const { SignJWT } = await loadJose();
     const issuedAt = Math.floor(this.#config.now() / 1000);
     const { clientId } = this.#config;
-    const header: { alg: string; kid?: string } = { alg: this.#alg };
+    const header: { alg: string; kid?: string; x5t?: string; 'x5t#S256'?: string } = { alg: this.#alg, ...this.#thumbprints };
     if (this.#kid !== undefined) header.kid = this.#kid;
     let assertion: string;
     try {
@@ -113,13 +122,28 @@ export function resolveClientAssertion(
   let signer: ClientAssertionSigner;
   if (method === 'private_key_jwt') {
     if (given.key === undefined) throw new ConfigurationError(`${option}.key`, 'is required for clientAuth "private_key_jwt" (PEM text, a private JWK or a KeyObject)');
-    signer = { method, signingKey: resolveSigningKey(given.key, given.alg, given.kid, `${option}.key`) };
+    const signingKey = resolveSigningKey(given.key, given.alg, given.kid, `${option}.key`);
+    signer = { method, signingKey, thumbprints: given.certificate === undefined ? undefined : thumbprintsOf(given.certificate, signingKey.key) };
   } else {
     if (client.clientSecret === undefined || client.clientSecret === '') throw new ConfigurationError('clientSecret', 'is required for clientAuth "client_secret_jwt" (the HMAC key)');
+    if (given.certificate !== undefined) throw new ConfigurationError(`${option}.certificate`, 'is used only with clientAuth "private_key_jwt"');
     if (given.key !== undefined) throw new ConfigurationError(`${option}.key`, 'is not used by clientAuth "client_secret_jwt" (it signs with clientSecret); use "private_key_jwt" for a private key');
     const alg = given.alg ?? 'HS256';
     if (!(HMAC_ALGORITHMS as readonly string[]).includes(alg)) throw new ConfigurationError(`${option}.alg`, `must be one of ${HMAC_ALGORITHMS.join(', ')} for clientAuth "client_secret_jwt"`);
     signer = { method, secret: client.clientSecret, alg: alg as (typeof HMAC_ALGORITHMS)[number] };
   }
   return { assertion: new ClientAssertion({ clientId: client.clientId, signer, lifetime, now }), audience };
+}
+
+/** Microsoft Entra ID finds the client's certificate by its thumbprint, not by `kid`. */
+function thumbprintsOf(certificate: unknown, key: KeyObject): CertificateThumbprints {
+  const option = 'tokenRequest.clientAssertion.certificate';
+  let parsed: X509Certificate;
+  try {
+    parsed = new X509Certificate(certificate as string | Buffer);
+  } catch {
+    throw new ConfigurationError(option, 'must be an X.509 certificate (PEM text or DER bytes)');
+  }
+  if (!parsed.checkPrivateKey(key)) throw new ConfigurationError(option, 'does not hold the public key of tokenRequest.clientAssertion.key');
+  return { x5t: createHash('sha1').update(parsed.raw).digest('base64url'), 'x5t#S256': createHash('sha256').update(parsed.raw).digest('base64url') };
 }

@@ -97,6 +97,11 @@ export interface ClientAssertionOptions {
   alg?: string;
   /** The `kid` header, so the server picks the right key from the client's JWKS. Default: the JWK's `kid`, else none. */
   kid?: string;
+  /**
+   * The client's X.509 certificate (PEM) for `private_key_jwt`: its SHA-1 and SHA-256 thumbprints
+   * go in the `x5t` and `x5t#S256` headers, which Microsoft Entra ID uses to find the key.
+   */
+  certificate?: string | Buffer;
   /** Seconds the assertion is valid (`exp - iat`). Default 60. */
   lifetime?: number;
   /**

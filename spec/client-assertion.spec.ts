@@ -1,4 +1,4 @@
-import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createHash, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import axios from 'axios';
 import type MockAdapter from 'axios-mock-adapter';
@@ -9,6 +9,7 @@ import { JWT_BEARER_ASSERTION_TYPE } from '../lib/client-assertion.js';
 import { rejection } from './helpers/deferred.js';
 import { findSecret } from './helpers/error-secrets.js';
 import { FAKE_EPOCH, FakeClock } from './helpers/fake-clock.js';
+import { hasOpenssl, makeSelfSignedCertificate } from './helpers/self-signed-certificate.js';
 import { JSON_HEADERS, mockAxiosDefaults, oauthError, token } from './helpers/mock-token-endpoint.js';
 
 const TOKEN_URL = 'https://auth.example.com/oauth2/token';
@@ -180,6 +181,25 @@ describe('client authentication with a signed JWT (RFC 7523)', () => {
       refuse({ clientSecret: 's', tokenRequest: { clientAuth: 'basic', clientAssertion: { key: privatePem } } }, 'tokenRequest.clientAssertion'));
     it('an assertion lifetime of an hour and more is refused', () =>
       refuse({ tokenRequest: { clientAuth: 'private_key_jwt', clientAssertion: { key: privatePem, lifetime: 86_400 } } }, 'tokenRequest.clientAssertion.lifetime'));
+  });
+
+  it('names the certificate by its x5t and x5t#S256 thumbprints when one is given (Microsoft Entra ID)', async function () {
+    if (!hasOpenssl()) this.skip();
+    const { cert, key } = makeSelfSignedCertificate('client-7523');
+    tokenEndpoint();
+    const { handle } = attach({ clientAuth: 'private_key_jwt', clientAssertion: { key, certificate: cert } });
+    await handle.getToken();
+    const der = new X509Certificate(cert).raw;
+    const { protectedHeader } = await verified(bodies[0]!, new X509Certificate(cert).publicKey);
+    expect(protectedHeader).to.deep.equal({ alg: 'ES256', x5t: createHash('sha1').update(der).digest('base64url'), 'x5t#S256': createHash('sha256').update(der).digest('base64url') });
+  });
+
+  it('refuses a certificate that does not belong to the key, at attach time', function () {
+    if (!hasOpenssl()) this.skip();
+    const { cert } = makeSelfSignedCertificate();
+    expect(() => attach({ clientAuth: 'private_key_jwt', clientAssertion: { key: ec.privateKey, certificate: cert } }))
+      .to.throw(ConfigurationError)
+      .with.property('option', 'tokenRequest.clientAssertion.certificate');
   });
 
   it('decodes the kid of a JWK when none is given', async () => {
