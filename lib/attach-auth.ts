@@ -21,6 +21,8 @@ export interface AuthHandle {
   revoke(): Promise<RevocationResult>;
   /** GETs `tokenInfoUrl` with the current token and returns the parsed body, typed as `T` (unchecked; default `unknown`). */
   tokenInfo<T = unknown>(): Promise<T>;
+  /** RFC 7662: POSTs the current access token to the introspection endpoint (client authenticated) and returns the parsed body. */
+  introspect(): Promise<unknown>;
   /** Removes both interceptors and every timer. Requests already held still settle. */
   detach(): void;
   /** Counters for metrics. */
@@ -158,6 +160,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     refresh: () => manager.refresh(),
     revoke: () => manager.revoke(),
     tokenInfo: () => manager.tokenInfo(),
+    introspect: () => manager.introspect(),
     stats: () => manager.stats(),
     detach: () => {
       if (detached) return;

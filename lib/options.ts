@@ -165,8 +165,15 @@ export interface AuthClock {
 
 /** The options of `attachAuth`. */
 export interface AttachAuthOptions {
-  /** The token endpoint, e.g. `https://api.mvmnt.io/oauth2/token`. Required. */
-  tokenUrl: string;
+  /** The token endpoint, e.g. `https://api.mvmnt.io/oauth2/token`. Required unless `issuer` is given. */
+  tokenUrl?: string;
+  /**
+   * The authorization server's issuer identifier, e.g. `https://login.example.com/tenant`, instead of
+   * `tokenUrl`: the token, revocation and introspection endpoints, the client authentication methods
+   * and the DPoP algorithms are read from its metadata (RFC 8414, OpenID Connect Discovery), once,
+   * and its `issuer` must match exactly. See docs/discovery.md.
+   */
+  issuer?: string;
   /** The client identifier issued by the provider. Required. */
   clientId: string;
   /** The client secret. Optional for public clients. Never logged or put in an error. */
@@ -209,8 +216,13 @@ export interface AttachAuthOptions {
    * Not a secret, but hashed into the store key like the rest of the identity.
    */
   subject?: string;
-  /** RFC 7009 revocation endpoint used by `handle.revoke()`. */
+  /** RFC 7009 revocation endpoint used by `handle.revoke()`. With `issuer`, default: the metadata's `revocation_endpoint`. */
   revocationUrl?: string;
+  /**
+   * RFC 7662 introspection endpoint used by `handle.introspect()` (POST with the current access token;
+   * the client authenticates as at the token endpoint). With `issuer`, the metadata's `introspection_endpoint`.
+   */
+  introspectionUrl?: string;
   /** Token info endpoint used by `handle.tokenInfo()` (GET with the current Bearer token). */
   tokenInfoUrl?: string;
   /** Retries of transient token endpoint failures. */

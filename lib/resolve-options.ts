@@ -4,6 +4,7 @@
 
 import type { AxiosInstance } from 'axios';
 import { resolveClientAssertion } from './client-assertion.js';
+import { checkIssuer } from './discovery.js';
 import { ConfigurationError } from './errors.js';
 import type { AttachAuthOptions, AuthEvents, AuthLogger, Grant } from './options.js';
 import { rejectUnknownOptions } from './option-names.js';
@@ -22,6 +23,8 @@ export interface ResolvedRetry {
 
 export interface ResolvedOptions {
   endpoint: TokenEndpointConfig;
+  /** With `issuer`: the endpoints come from the server metadata (lib/discovery.ts). */
+  issuer: string | undefined;
   grant: Grant;
   scope: string | undefined;
   refreshWindowMs: number;
@@ -32,6 +35,7 @@ export interface ResolvedOptions {
   storeKey: string;
   revocationUrl: string | undefined;
   tokenInfoUrl: string | undefined;
+  introspectionUrl: string | undefined;
   retry: ResolvedRetry;
   failureCoolDownMs: number;
   events: AuthEvents;
@@ -50,7 +54,10 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   rejectUnknownOptions(options);
   const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp') ?? false;
 
-  const tokenUrl = requireUrl(options.tokenUrl, 'tokenUrl', allowInsecureHttp);
+  const issuer = options.issuer === undefined ? undefined : checkIssuer(options.issuer, (url) => isUsableUrl(url, allowInsecureHttp));
+  if (issuer !== undefined && options.tokenUrl !== undefined) throw new ConfigurationError('tokenUrl', 'must not be given with issuer: the token endpoint comes from the server metadata');
+  // With an issuer, the token identity is the issuer's (the token endpoint is not known yet).
+  const tokenUrl = issuer ?? requireUrl(options.tokenUrl, 'tokenUrl', allowInsecureHttp);
   if (typeof options.clientId !== 'string' || options.clientId === '') throw new ConfigurationError('clientId', 'must be a non-empty string');
   if (options.clientSecret !== undefined && typeof options.clientSecret !== 'string') throw new ConfigurationError('clientSecret', 'must be a string when given');
 
@@ -90,6 +97,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   }
   const revocationUrl = options.revocationUrl === undefined ? undefined : requireUrl(options.revocationUrl, 'revocationUrl', allowInsecureHttp);
   const tokenInfoUrl = options.tokenInfoUrl === undefined ? undefined : requireUrl(options.tokenInfoUrl, 'tokenInfoUrl', allowInsecureHttp);
+  const introspectionUrl = options.introspectionUrl === undefined ? undefined : requireUrl(options.introspectionUrl, 'introspectionUrl', allowInsecureHttp);
 
   const retry = options.retry ?? {};
   const resolvedRetry: ResolvedRetry = {
@@ -114,13 +122,20 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     timeout,
   };
   if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
-    const { assertion } = resolveClientAssertion(clientAuth, tokenRequest.clientAssertion, { clientId: options.clientId, clientSecret: options.clientSecret, issuer: undefined }, now);
+    const { assertion, audience } = resolveClientAssertion(clientAuth, tokenRequest.clientAssertion, { clientId: options.clientId, clientSecret: options.clientSecret, issuer }, now);
     endpoint.assertion = assertion;
+    if (audience === 'issuer') endpoint.assertionAudience = issuer;
   } else if (tokenRequest.clientAssertion !== undefined) {
     throw new ConfigurationError('tokenRequest.clientAssertion', 'is used only with clientAuth "private_key_jwt" or "client_secret_jwt"');
   }
+  if (issuer !== undefined) {
+    endpoint.issuer = issuer;
+    endpoint.checkUrl = (url) => isUsableUrl(url, allowInsecureHttp);
+    endpoint.clientAuthFromMetadata = tokenRequest.clientAuth === undefined && options.clientSecret !== undefined;
+  }
   return {
     endpoint,
+    issuer,
     grant,
     scope,
     refreshWindowMs: refreshWindow * 1000,
@@ -131,12 +146,23 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     storeKey: tokenKey({ tokenUrl, clientId: options.clientId, grant, scope, params, subject }),
     revocationUrl,
     tokenInfoUrl,
+    introspectionUrl,
     retry: resolvedRetry,
     failureCoolDownMs,
     events: options.events ?? {},
     logger: options.logger ?? {},
     now,
   };
+}
+
+/** True for an absolute http(s) URL that may carry credentials: https, loopback http, or http with allowInsecureHttp. */
+function isUsableUrl(value: string, allowInsecureHttp: boolean): boolean {
+  try {
+    requireUrl(value, 'url', allowInsecureHttp);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function requireUrl(value: unknown, option: string, allowInsecureHttp: boolean): string {

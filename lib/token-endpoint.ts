@@ -5,6 +5,7 @@
 
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
 import type { ClientAssertion } from './client-assertion.js';
+import { Discovery } from './discovery.js';
 import { ErrorCodes, OAuthError, TokenEndpointError, redactSecrets } from './errors.js';
 import { clockOffsetFromDate } from './token-set.js';
 
@@ -22,6 +23,12 @@ export interface TokenEndpointConfig {
   assertion?: ClientAssertion | undefined;
   /** The `aud` of client assertions: the token endpoint URL (default) or the issuer identifier. */
   assertionAudience?: string | undefined;
+  /** With `issuer`: the server metadata names the endpoints (and, when `clientAuth` was not given, the method). */
+  issuer?: string | undefined;
+  /** Whether an endpoint URL from the metadata may be used (https, or loopback http, or allowInsecureHttp). */
+  checkUrl?: ((url: string) => boolean) | undefined;
+  /** True when `clientAuth` was not given and the metadata may choose between `basic` and `body`. */
+  clientAuthFromMetadata?: boolean | undefined;
   params: Record<string, string>;
   headers: Record<string, string>;
   timeout: number;
@@ -58,12 +65,15 @@ export class TokenEndpoint {
   readonly #config: TokenEndpointConfig;
   readonly #http: AxiosInstance;
   readonly #now: () => number;
+  readonly #discovery: Discovery | undefined;
   /** Values to scrub from any text a server sends back: the secret, the password, tokens. */
   readonly #secrets: () => readonly (string | undefined)[];
 
   constructor(config: TokenEndpointConfig, now: () => number, secrets: () => readonly (string | undefined)[]) {
     this.#config = config;
     this.#now = now;
+    const { issuer, checkUrl } = config;
+    this.#discovery = issuer === undefined ? undefined : new Discovery({ issuer, checkUrl: checkUrl ?? (() => true), fetchJson: (url, purpose) => this.fetchJson(url, purpose), now });
     // Client assertions sent lately are secrets too: a server may echo one back.
     this.#secrets = config.assertion === undefined ? secrets : () => [...secrets(), ...(config.assertion?.recent() ?? [])];
     // A private instance: the user's interceptors never see a token request, and
@@ -82,7 +92,38 @@ export class TokenEndpoint {
   /** Runs one token request with these grant parameters and returns the parsed 2xx body. */
   async requestToken(grantParameters: Record<string, string>): Promise<TokenEndpointAnswer> {
     const parameters: Record<string, string> = { ...grantParameters, ...this.#config.params };
-    return this.#send(this.#config.tokenUrl, this.#config.method, this.#config.encoding, parameters, 'token');
+    const discovery = this.#discovery;
+    if (discovery === undefined) return this.#send(this.#config.tokenUrl, this.#config.method, this.#config.encoding, parameters, 'token');
+    try {
+      return await this.#send(await this.tokenUrl(), this.#config.method, this.#config.encoding, parameters, 'token');
+    } catch (error) {
+      // The endpoint the metadata named is gone or moved: read the metadata again next time.
+      if (error instanceof TokenEndpointError && (error.code === ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE || error.status === 404)) discovery.invalidate();
+      throw error;
+    }
+  }
+
+  /** The token endpoint URL: from the options, or from the server metadata. */
+  async tokenUrl(): Promise<string> {
+    const discovery = this.#discovery;
+    return discovery === undefined ? this.#config.tokenUrl : (await discovery.metadata()).token_endpoint;
+  }
+
+  /** An endpoint the server metadata names (`issuer` discovery only), or undefined. */
+  async discoveredUrl(name: 'revocation_endpoint' | 'introspection_endpoint'): Promise<string | undefined> {
+    const discovery = this.#discovery;
+    return discovery === undefined ? undefined : (await discovery.metadata())[name];
+  }
+
+  /** GETs `url` (no credentials) and returns its parsed JSON body: the server metadata document. */
+  async fetchJson(url: string, purpose: string): Promise<unknown> {
+    const response = await this.#exchange(url, { method: 'GET', url, headers: { Accept: 'application/json', Authorization: false } });
+    return this.#readAnswer(response, url, purpose).body;
+  }
+
+  /** RFC 7662: asks the server about `token`, authenticating the client as for a token request. */
+  async introspectToken(introspectionUrl: string, token: string): Promise<unknown> {
+    return (await this.#send(introspectionUrl, 'POST', 'form', { token, token_type_hint: 'access_token' }, 'introspection')).body;
   }
 
   /** RFC 7009: asks the server to revoke `token`. Resolves on 200 whatever the token's state. */
@@ -108,7 +149,8 @@ export class TokenEndpoint {
     purpose: string,
     emptyBodyIsFine = false,
   ): Promise<TokenEndpointAnswer> {
-    const { clientId, clientSecret, clientAuth } = this.#config;
+    const { clientId, clientSecret } = this.#config;
+    const clientAuth = this.#config.clientAuthFromMetadata === true ? await this.#clientAuthFromMetadata() : this.#config.clientAuth;
     const all: Record<string, string> = { ...parameters };
     const headers: Record<string, string | false> = { Accept: 'application/json', ...this.#config.headers };
     if (clientAuth === 'basic') {
@@ -116,7 +158,7 @@ export class TokenEndpoint {
     } else {
       if (this.#config.assertion !== undefined) {
         // Signed anew for every request: a server spends each jti once (RFC 7523 §3).
-        Object.assign(all, await this.#config.assertion.parameters(this.#config.assertionAudience ?? this.#config.tokenUrl));
+        Object.assign(all, await this.#config.assertion.parameters(this.#config.assertionAudience ?? (await this.tokenUrl())));
       } else {
         all['client_id'] = clientId;
         if (clientSecret !== undefined) all['client_secret'] = clientSecret;
@@ -140,6 +182,13 @@ export class TokenEndpoint {
     }
     const response = await this.#exchange(url, { method: method as Method, url: target, headers, data });
     return this.#readAnswer(response, url, purpose, emptyBodyIsFine);
+  }
+
+  /** RFC 8414 §2: without a list the server supports client_secret_basic; Basic is preferred where both are listed. */
+  async #clientAuthFromMetadata(): Promise<TokenEndpointConfig['clientAuth']> {
+    const methods = this.#discovery === undefined ? undefined : (await this.#discovery.metadata()).token_endpoint_auth_methods_supported;
+    if (methods === undefined || methods.includes('client_secret_basic')) return 'basic';
+    return methods.includes('client_secret_post') ? 'body' : this.#config.clientAuth;
   }
 
   /** Sends one request; network failures become TokenEndpointError with a scrubbed cause. */

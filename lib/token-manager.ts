@@ -234,8 +234,8 @@ export class TokenManager {
 
   /** RFC 7009: revokes the refresh token and the access token held, then forgets the token set. */
   async revoke(): Promise<RevocationResult> {
-    const url = this.#options.revocationUrl;
-    if (url === undefined) throw new ConfigurationError('revocationUrl', 'is required for handle.revoke()');
+    const url = this.#options.revocationUrl ?? (await this.#endpoint.discoveredUrl('revocation_endpoint'));
+    if (url === undefined) throw new ConfigurationError('revocationUrl', `is required for handle.revoke()${this.#options.issuer === undefined ? '' : ' (the server metadata names no revocation_endpoint)'}`);
     if (this.#inflight !== undefined) await this.#inflight.catch(noop);
     const accessToken = this.#current?.tokenSet.accessToken;
     const refreshToken = this.#refreshToken;
@@ -253,6 +253,14 @@ export class TokenManager {
     if (url === undefined) throw new ConfigurationError('tokenInfoUrl', 'is required for handle.tokenInfo()');
     const tokenSet = await this.getToken();
     return (await this.#endpoint.tokenInfo(url, tokenSet.accessToken)) as T;
+  }
+
+  /** RFC 7662: the introspection endpoint's answer about the current access token (the client authenticates). */
+  async introspect(): Promise<unknown> {
+    const url = this.#options.introspectionUrl ?? (await this.#endpoint.discoveredUrl('introspection_endpoint'));
+    if (url === undefined) throw new ConfigurationError('introspectionUrl', `is required for handle.introspect()${this.#options.issuer === undefined ? '' : ' (the server metadata names no introspection_endpoint)'}`);
+    const tokenSet = await this.getToken();
+    return this.#endpoint.introspectToken(url, tokenSet.accessToken);
   }
 
   /** Stops every timer; a refresh waiting on one rejects, so nothing held hangs. */

@@ -1,7 +1,8 @@
-// private_key_jwt against a real authorization server: panva's oidc-provider
-// (a dev dependency) runs on a loopback port with one client that registered
-// only its public key. attachAuth signs a new client assertion for every token
-// request: `npx tsx examples/client-authentication.ts`, no network needed.
+// private_key_jwt and issuer discovery against a real authorization server:
+// panva's oidc-provider (a dev dependency) runs on a loopback port with one
+// client that registered only its public key. attachAuth reads the server's
+// metadata from the issuer, then signs a new client assertion for every token
+// request: `npx tsx examples/oidc-provider-client.ts`, no network needed.
 // In your own code, import from 'axios-oauth-queue' and load the key from a file or a vault.
 
 import { generateKeyPairSync } from 'node:crypto';
@@ -17,6 +18,9 @@ const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256
 const server = http.createServer();
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+// oidc-provider announces its development defaults on the console; this example needs none of that.
+console.warn = () => {};
+console.info = () => {};
 const provider = new Provider(issuer, {
   clients: [
     {
@@ -28,7 +32,7 @@ const provider = new Provider(issuer, {
       jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'reporting-2026' }] },
     },
   ],
-  features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false } },
+  features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false }, revocation: { enabled: true } },
 });
 server.on('request', provider.callback());
 
@@ -38,7 +42,7 @@ await new Promise<void>((resolve) => apiServer.listen(0, '127.0.0.1', resolve));
 
 const api = axios.create({ baseURL: `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}` });
 const auth = attachAuth(api, {
-  tokenUrl: `${issuer}/token`,
+  issuer, // the token and revocation endpoints come from ${issuer}/.well-known/openid-configuration
   clientId: 'reporting-service',
   tokenRequest: {
     clientAuth: 'private_key_jwt',
@@ -50,6 +54,7 @@ const { data } = await api.get('/reports/today');
 console.log('GET /reports/today →', data);
 await auth.refresh(); // a second token request: a new assertion with a new jti
 console.log('token requests:', auth.stats().tokenRequests);
+console.log('revoke() at the discovered revocation_endpoint →', await auth.revoke());
 
 auth.detach();
 server.closeAllConnections();

@@ -1,7 +1,8 @@
-// Client authentication with signed JWTs (RFC 7523) against oidc-provider 8:
-// private_key_jwt (ES256 and RS256 keys registered in the client's JWKS) and
-// client_secret_jwt. oidc-provider checks every claim, the signature and that
-// no jti is presented twice, so each renewal proves a new assertion was signed.
+// Clients beyond a shared secret, against oidc-provider 8: signed JWT client
+// authentication (RFC 7523: private_key_jwt with ES256 and PS256 keys registered
+// in the client's JWKS, client_secret_jwt) and issuer discovery (RFC 8414 /
+// OpenID Connect Discovery). oidc-provider checks every claim, the signature and
+// that no jti is presented twice, so each renewal proves a new assertion was signed.
 
 import { generateKeyPairSync } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
@@ -20,7 +21,7 @@ const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const otherEc = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const publicJwk = (key: typeof ec.publicKey, kid: string): Record<string, unknown> => ({ ...key.export({ format: 'jwk' }), kid, use: 'sig' });
 
-describe('interop: signed JWT client authentication with oidc-provider 8', function () {
+describe('interop: clients beyond a shared secret, with oidc-provider 8', function () {
   let op: OidcProviderServer;
   let api: ProtectedApi;
   const handles: AuthHandle[] = [];
@@ -37,6 +38,7 @@ describe('interop: signed JWT client authentication with oidc-provider 8', funct
           jwks: { keys: [publicJwk(rsa.publicKey, 'rsa-1')] },
         },
         { client_id: 'cs-jwt', client_secret: JWT_SECRET, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_jwt' },
+        { client_id: 'cs-jwt-basic', client_secret: JWT_SECRET, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
       ],
     });
     api = await startProtectedApi({ issuer: op.issuer, introspectionUrl: op.introspectionUrl, jwksUrl: op.jwksUrl, audience: JWT_AUDIENCE, client: API_CLIENT });
@@ -110,6 +112,52 @@ describe('interop: signed JWT client authentication with oidc-provider 8', funct
       });
     });
   }
+
+  describe('issuer discovery', () => {
+    it('finds the token endpoint from the issuer alone (OpenID Connect document), gets tokens with private_key_jwt (aud = issuer), renews, introspects and revokes', async () => {
+      const client = axios.create({ baseURL: api.baseURL, timeout: BOUND_MS });
+      const handle = attachAuth(client, {
+        issuer: op.issuer,
+        clientId: 'pk-es256',
+        tokenRequest: { clientAuth: 'private_key_jwt', clientAssertion: { key: ec.privateKey, kid: 'ec-1', audience: 'issuer' } },
+      });
+      handles.push(handle);
+
+      expect((await client.get<ApiAnswer>('/me')).data).to.include({ clientId: 'pk-es256' });
+      const renewed = await handle.refresh();
+      expect((await client.get<ApiAnswer>('/me')).status).to.equal(200);
+      const introspection = (await handle.introspect()) as Record<string, unknown>;
+      expect(introspection).to.include({ active: true, client_id: 'pk-es256' });
+      expect(await handle.revoke()).to.deep.equal({ refreshToken: 'none', accessToken: 'revoked' });
+      expect(await axios.get(`${api.baseURL}/me`, { headers: { Authorization: `Bearer ${renewed.accessToken}` }, validateStatus: () => true }).then((response) => response.status)).to.equal(401);
+      expect(op.tokenRequestsOf('pk-es256').map((record) => record.status)).to.deep.equal([200, 200]);
+      expect(op.revocations.map((record) => record.status)).to.deep.equal([200]);
+    });
+
+    it('chooses client_secret_basic from the metadata when clientAuth is not given', async () => {
+      const client = axios.create({ baseURL: api.baseURL, timeout: BOUND_MS });
+      const handle = attachAuth(client, { issuer: op.issuer, clientId: 'cs-jwt-basic', clientSecret: JWT_SECRET });
+      handles.push(handle);
+
+      expect((await client.get<ApiAnswer>('/me')).status).to.equal(200);
+      expect(op.tokenRequestsOf('cs-jwt-basic').map((record) => [record.clientAuth, record.status])).to.deep.equal([['basic', 200]]);
+    });
+
+    it('rejects every request with a typed error, and asks for no token, when the issuer does not match the metadata', async () => {
+      const client = axios.create({ baseURL: api.baseURL, timeout: BOUND_MS });
+      // oidc-provider names itself without the trailing slash: not the same identifier (RFC 8414 §3.3).
+      const handle = attachAuth(client, { issuer: `${op.issuer}/`, clientId: 'cs-jwt-basic', clientSecret: JWT_SECRET });
+      handles.push(handle);
+
+      const error: unknown = await client.get('/me').then(
+        () => expect.fail('a request went out with an issuer that does not match'),
+        (reason: unknown) => reason,
+      );
+      expect(error).to.include({ code: 'ERR_DISCOVERY_FAILED' });
+      expect(op.tokenRequests).to.deep.equal([]);
+      expect(api.requests).to.deep.equal([]);
+    });
+  });
 
   it('rejects with invalid_client, naming no key, when the assertion is signed with a key the client did not register', async () => {
     const otherPem = otherEc.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
