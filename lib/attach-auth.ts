@@ -3,6 +3,7 @@
 // replay once, using the token-version rule of design.md), and returns the handle.
 
 import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import { headerOf, isResourceNonceChallenge } from './dpop.js';
 import type { AttachAuthOptions } from './options.js';
 import { OriginGuard } from './origin-guard.js';
 import { REDACTED_AUTHORIZATION, hideRawRequests, isStream, redactAxiosError } from './redact.js';
@@ -55,7 +56,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const manager = new TokenManager(resolved);
   const guard = new OriginGuard(resolved.origins);
   const owner = nextOwner++;
-  const { retryStatusCodes, events } = resolved;
+  const { retryStatusCodes, events, dpop } = resolved;
 
   const guardRedirect = (redirect: RedirectOptions): void => {
     if (redirect.headers === undefined || guard.allowsUrl(redirectTarget(redirect))) return;
@@ -67,7 +68,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   /** When each request was first sent and its timeout then, so that a replay cannot restart the clock. */
   const timeBudgets = new WeakMap<AuthAttempt, { startedAt: number; timeout: number }>();
 
-  const attach = (config: InternalAxiosRequestConfig, token: CachedToken, attempt: AuthAttempt): InternalAxiosRequestConfig => {
+  const attach = (config: InternalAxiosRequestConfig, token: CachedToken, attempt: AuthAttempt): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
     config.headers.set('Authorization', token.authorization);
     attempt.tokenVersion = token.version;
     const userHook = config.beforeRedirect;
@@ -80,6 +81,13 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       };
       composedHooks.add(composed);
       config.beforeRedirect = composed;
+    }
+    // RFC 9449 §7: a DPoP-bound token goes with a new proof for this very request (a replay gets a new one too).
+    if (dpop !== undefined && token.tokenSet.tokenType === 'DPoP') {
+      return dpop.proof({ htm: config.method ?? 'get', url: instance.getUri(config), accessToken: token.tokenSet.accessToken }).then((proof) => {
+        config.headers.set('DPoP', proof);
+        return config;
+      });
     }
     return config;
   };
@@ -109,6 +117,14 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       return Promise.reject(error);
     }
     const response = error.response;
+    // RFC 9449 §9: the API wants a (new) nonce in the proof. One more send with it: no new token, not the 401 replay.
+    if (dpop !== undefined && response !== undefined && isResourceNonceChallenge(response.status, headerOf(response.headers, 'www-authenticate'))) {
+      const fresh = dpop.rememberNonce(instance.getUri(config), headerOf(response.headers, 'dpop-nonce'));
+      if (!fresh || attempt.nonceRetried || isStream(config.data)) return Promise.reject(redactAxiosError(error));
+      attempt.nonceRetried = true;
+      config.headers.set('Authorization', REDACTED_AUTHORIZATION);
+      return instance.request(config);
+    }
     if (response === undefined || !retryStatusCodes.has(response.status) || isInsufficientScope(response)) {
       return Promise.reject(redactAxiosError(error));
     }
@@ -147,7 +163,11 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   /** Any success with a token ends a 401 back-off (design.md: reset by any success). */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
     const attempt = attemptOf(response.config);
-    if (attempt !== undefined && attempt.owner === owner && attempt.tokenVersion !== 0) manager.accept(attempt.tokenVersion);
+    if (attempt !== undefined && attempt.owner === owner && attempt.tokenVersion !== 0) {
+      manager.accept(attempt.tokenVersion);
+      // A resource server may hand out the next nonce with any answer (RFC 9449 §9).
+      if (dpop !== undefined) dpop.rememberNonce(instance.getUri(response.config), headerOf(response.headers, 'dpop-nonce'));
+    }
     return response;
   };
 

@@ -112,6 +112,17 @@ export interface ClientAssertionOptions {
   audience?: 'token_endpoint' | 'issuer';
 }
 
+/**
+ * DPoP (RFC 9449): the key that proves possession of the tokens. Without `key`, an ES256 key pair
+ * is generated for the handle (the tokens it gets are bound to it, so they die with the process).
+ */
+export interface DPoPOptions {
+  /** The private key of the proofs: PEM text, a private JWK or a `KeyObject`. Default: a generated P-256 key. */
+  key?: string | JsonWebKey | KeyObject;
+  /** The JWS algorithm (ES256, PS256, RS256, EdDSA, …). Default: inferred from the key; ES256 for a generated key. */
+  alg?: string;
+}
+
 /** How transient token endpoint failures (network, timeout, 5xx, 429) are retried. */
 export interface RetryOptions {
   /** Further attempts after the first one fails. Default 2. */
@@ -203,6 +214,12 @@ export interface AttachAuthOptions {
    * Presets set it to the provider's API origin; the instance's `baseURL`, when it has one, wins.
    */
   defaultOrigins?: readonly string[];
+  /**
+   * DPoP (RFC 9449): `true` (a generated ES256 key) or `{ key, alg }`. Every token request and every
+   * API request then carries a new DPoP proof, tokens are sent as `Authorization: DPoP …`, and server
+   * nonces are honoured. Loads the `jose` package on first use. See docs/dpop.md.
+   */
+  dpop?: boolean | DPoPOptions;
   /** Allow sending the token over plain http to hosts other than loopback. Default false. */
   allowInsecureHttp?: boolean;
   /** Where token sets are cached. Default: a new `MemoryTokenStore` for this handle. */

@@ -5,6 +5,7 @@
 import type { AxiosInstance } from 'axios';
 import { resolveClientAssertion } from './client-assertion.js';
 import { checkIssuer } from './discovery.js';
+import { resolveDPoP, type DPoP } from './dpop.js';
 import { ConfigurationError } from './errors.js';
 import type { AttachAuthOptions, AuthEvents, AuthLogger, Grant } from './options.js';
 import { rejectUnknownOptions } from './option-names.js';
@@ -25,6 +26,8 @@ export interface ResolvedOptions {
   endpoint: TokenEndpointConfig;
   /** With `issuer`: the endpoints come from the server metadata (lib/discovery.ts). */
   issuer: string | undefined;
+  /** DPoP (RFC 9449): proofs for the token endpoint and the API (lib/dpop.ts). */
+  dpop: DPoP | undefined;
   grant: Grant;
   scope: string | undefined;
   refreshWindowMs: number;
@@ -128,6 +131,8 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   } else if (tokenRequest.clientAssertion !== undefined) {
     throw new ConfigurationError('tokenRequest.clientAssertion', 'is used only with clientAuth "private_key_jwt" or "client_secret_jwt"');
   }
+  const dpop = resolveDPoP(options.dpop, now);
+  if (dpop !== undefined) endpoint.dpop = dpop;
   if (issuer !== undefined) {
     endpoint.issuer = issuer;
     endpoint.checkUrl = (url) => isUsableUrl(url, allowInsecureHttp);
@@ -136,6 +141,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   return {
     endpoint,
     issuer,
+    dpop,
     grant,
     scope,
     refreshWindowMs: refreshWindow * 1000,

@@ -6,7 +6,8 @@
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
 import type { ClientAssertion } from './client-assertion.js';
 import { Discovery } from './discovery.js';
-import { ErrorCodes, OAuthError, TokenEndpointError, redactSecrets } from './errors.js';
+import { headerOf, isTokenEndpointNonceError, type DPoP } from './dpop.js';
+import { ConfigurationError, ErrorCodes, OAuthError, TokenEndpointError, redactSecrets } from './errors.js';
 import { clockOffsetFromDate } from './token-set.js';
 
 /** The largest token endpoint answer read, in bytes. Real answers are a few kilobytes. */
@@ -23,6 +24,8 @@ export interface TokenEndpointConfig {
   assertion?: ClientAssertion | undefined;
   /** The `aud` of client assertions: the token endpoint URL (default) or the issuer identifier. */
   assertionAudience?: string | undefined;
+  /** DPoP (RFC 9449): a proof on every token request, and the server's nonces. */
+  dpop?: DPoP | undefined;
   /** With `issuer`: the server metadata names the endpoints (and, when `clientAuth` was not given, the method). */
   issuer?: string | undefined;
   /** Whether an endpoint URL from the metadata may be used (https, or loopback http, or allowInsecureHttp). */
@@ -148,8 +151,10 @@ export class TokenEndpoint {
     parameters: Record<string, string>,
     purpose: string,
     emptyBodyIsFine = false,
+    nonceRetry = true,
   ): Promise<TokenEndpointAnswer> {
     const { clientId, clientSecret } = this.#config;
+    const dpop = purpose === 'token' ? this.#config.dpop : undefined;
     const clientAuth = this.#config.clientAuthFromMetadata === true ? await this.#clientAuthFromMetadata() : this.#config.clientAuth;
     const all: Record<string, string> = { ...parameters };
     const headers: Record<string, string | false> = { Accept: 'application/json', ...this.#config.headers };
@@ -180,8 +185,23 @@ export class TokenEndpoint {
         .join('&');
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
     }
+    if (dpop !== undefined) headers['DPoP'] = await this.#proof(dpop, method, url);
     const response = await this.#exchange(url, { method: method as Method, url: target, headers, data });
+    // RFC 9449 §8: one more try with the server's nonce, rebuilt whole: oidc-provider authenticates the
+    // client before it checks the proof, so the first assertion's jti is spent and a new one is signed.
+    if (dpop !== undefined && dpop.rememberNonce(url, headerOf(response.headers, 'dpop-nonce')) && nonceRetry && isTokenEndpointNonceError(response.status, response.data)) {
+      return this.#send(url, method, encoding, parameters, purpose, emptyBodyIsFine, false);
+    }
     return this.#readAnswer(response, url, purpose, emptyBodyIsFine);
+  }
+
+  /** A DPoP proof for the token endpoint, in an algorithm the server metadata (when read) accepts. */
+  async #proof(dpop: DPoP, method: string, url: string): Promise<string> {
+    const accepted = this.#discovery === undefined ? undefined : (await this.#discovery.metadata()).dpop_signing_alg_values_supported;
+    if (accepted !== undefined && !accepted.includes(dpop.alg)) {
+      throw new ConfigurationError('dpop.alg', `is ${dpop.alg}, which the server does not accept for DPoP proofs (it lists ${accepted.join(', ')})`);
+    }
+    return dpop.proof({ htm: method, url });
   }
 
   /** RFC 8414 §2: without a list the server supports client_secret_basic; Basic is preferred where both are listed. */

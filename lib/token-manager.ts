@@ -465,6 +465,7 @@ export class TokenManager {
       receivedAt: answer.receivedAt,
       clockOffset: answer.clockOffset,
       defaultExpiresIn: this.#options.defaultExpiresIn,
+      dpop: this.#options.dpop !== undefined,
     });
     // A rotated refresh token replaces the old one at once; without a new one the old stays valid (RFC 6749 §6).
     if (tokenSet.refreshToken !== undefined) this.#refreshToken = tokenSet.refreshToken;
@@ -485,7 +486,7 @@ export class TokenManager {
       receivedAt,
       refreshAt,
       expiresAt,
-      authorization: `Bearer ${tokenSet.accessToken}`,
+      authorization: `${tokenSet.tokenType} ${tokenSet.accessToken}`,
       invalidated: false,
       accepted: false,
       refusedUnaccepted: false,
