@@ -1,8 +1,9 @@
-// private_key_jwt and issuer discovery against a real authorization server:
-// panva's oidc-provider (a dev dependency) runs on a loopback port with one
-// client that registered only its public key. attachAuth reads the server's
-// metadata from the issuer, then signs a new client assertion for every token
-// request: `npx tsx examples/oidc-provider-client.ts`, no network needed.
+// private_key_jwt, issuer discovery and DPoP against a real authorization
+// server: panva's oidc-provider (a dev dependency) runs on a loopback port with
+// one client that registered only its public key and gets DPoP-bound tokens.
+// attachAuth reads the server's metadata from the issuer, signs a new client
+// assertion for every token request and a new DPoP proof for every request:
+// `npx tsx examples/oidc-provider-client.ts`, no network needed.
 // In your own code, import from 'axios-oauth-queue' and load the key from a file or a vault.
 
 import { generateKeyPairSync } from 'node:crypto';
@@ -30,14 +31,17 @@ const provider = new Provider(issuer, {
       response_types: [],
       token_endpoint_auth_method: 'private_key_jwt',
       jwks: { keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'reporting-2026' }] },
+      dpop_bound_access_tokens: true,
     },
   ],
-  features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false }, revocation: { enabled: true } },
+  features: { clientCredentials: { enabled: true }, devInteractions: { enabled: false }, revocation: { enabled: true }, dPoP: { enabled: true } },
 });
 server.on('request', provider.callback());
 
-// The API this client calls; here it only echoes the Authorization scheme it got.
-const apiServer = http.createServer((request, response) => response.end(JSON.stringify({ scheme: request.headers.authorization?.split(' ')[0] })));
+// The API this client calls; here it only echoes the Authorization scheme it got and whether a proof came with it.
+const apiServer = http.createServer((request, response) =>
+  response.end(JSON.stringify({ scheme: request.headers.authorization?.split(' ')[0], proof: typeof request.headers['dpop'] === 'string' })),
+);
 await new Promise<void>((resolve) => apiServer.listen(0, '127.0.0.1', resolve));
 
 const api = axios.create({ baseURL: `http://127.0.0.1:${(apiServer.address() as AddressInfo).port}` });
@@ -48,6 +52,7 @@ const auth = attachAuth(api, {
     clientAuth: 'private_key_jwt',
     clientAssertion: { key: privateKey, kid: 'reporting-2026' }, // or PEM text, or a private JWK
   },
+  dpop: true, // a generated ES256 key; or { key } to keep the binding across restarts
 });
 
 const { data } = await api.get('/reports/today');

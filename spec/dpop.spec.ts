@@ -101,7 +101,8 @@ describe('DPoP (RFC 9449)', () => {
     const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     tokenEndpoint([400, { error: 'use_dpop_nonce', error_description: 'nonce required' }, { 'DPoP-Nonce': 'token-nonce-1' }]);
     apiEndpoint();
-    const { api, handle } = attach({ clientSecret: undefined, tokenRequest: { clientAuth: 'private_key_jwt', clientAssertion: { key: privateKey } } } as Partial<AttachAuthOptions>);
+    const api = axios.create({ baseURL: API });
+    const handle = attachAuth(api, { tokenUrl: TOKEN_URL, clientId: 'dpop-client', dpop: true, clock, tokenRequest: { clientAuth: 'private_key_jwt', clientAssertion: { key: privateKey } } });
     await api.get('/x');
 
     expect(tokenCalls).to.have.length(2);

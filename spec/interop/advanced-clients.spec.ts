@@ -4,12 +4,13 @@
 // OpenID Connect Discovery). oidc-provider checks every claim, the signature and
 // that no jti is presented twice, so each renewal proves a new assertion was signed.
 
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
 import { expect } from 'chai';
 import { attachAuth, OAuthError, type AttachAuthOptions, type AuthHandle } from '../../lib/index.js';
 import { findSecret } from '../helpers/error-secrets.js';
 import { API_CLIENT, JWT_AUDIENCE, startOidcProvider, type OidcProviderServer } from './helpers/oidc-provider-server.js';
+import { startDPoPApi, type DPoPApi } from './helpers/dpop-api.js';
 import { startProtectedApi, type ApiAnswer, type ProtectedApi } from './helpers/protected-api.js';
 
 const BOUND_MS = 10_000;
@@ -24,6 +25,9 @@ const publicJwk = (key: typeof ec.publicKey, kid: string): Record<string, unknow
 describe('interop: clients beyond a shared secret, with oidc-provider 8', function () {
   let op: OidcProviderServer;
   let api: ProtectedApi;
+  let dpopApi: DPoPApi;
+  /** Whether oidc-provider's token endpoint asks DPoP clients for a nonce. */
+  let tokenEndpointWantsNonce = false;
   const handles: AuthHandle[] = [];
 
   before(async () => {
@@ -39,12 +43,23 @@ describe('interop: clients beyond a shared secret, with oidc-provider 8', functi
         },
         { client_id: 'cs-jwt', client_secret: JWT_SECRET, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_jwt' },
         { client_id: 'cs-jwt-basic', client_secret: JWT_SECRET, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' },
+        {
+          client_id: 'dpop-pk',
+          grant_types: ['client_credentials'],
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks: { keys: [publicJwk(ec.publicKey, 'ec-1')] },
+          dpop_bound_access_tokens: true,
+        },
+        { client_id: 'dpop-post', client_secret: JWT_SECRET, grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post', dpop_bound_access_tokens: true },
       ],
+      features: { dPoP: { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => tokenEndpointWantsNonce } },
     });
     api = await startProtectedApi({ issuer: op.issuer, introspectionUrl: op.introspectionUrl, jwksUrl: op.jwksUrl, audience: JWT_AUDIENCE, client: API_CLIENT });
+    dpopApi = await startDPoPApi({ introspectionUrl: op.introspectionUrl, client: API_CLIENT });
   });
 
   after(async () => {
+    await dpopApi?.close();
     await api?.close();
     await op?.close();
   });
@@ -52,6 +67,8 @@ describe('interop: clients beyond a shared secret, with oidc-provider 8', functi
   beforeEach(() => {
     op.reset();
     api.reset();
+    dpopApi.reset();
+    tokenEndpointWantsNonce = false;
   });
 
   afterEach(() => {
@@ -156,6 +173,68 @@ describe('interop: clients beyond a shared secret, with oidc-provider 8', functi
       expect(error).to.include({ code: 'ERR_DISCOVERY_FAILED' });
       expect(op.tokenRequests).to.deep.equal([]);
       expect(api.requests).to.deep.equal([]);
+    });
+  });
+
+  describe('DPoP (RFC 9449)', () => {
+    function connectDPoP(options: Omit<AttachAuthOptions, 'issuer' | 'tokenUrl'>): { client: AxiosInstance; handle: AuthHandle } {
+      const client = axios.create({ baseURL: dpopApi.baseURL, timeout: BOUND_MS });
+      const handle = attachAuth(client, { issuer: op.issuer, ...options });
+      handles.push(handle);
+      return { client, handle };
+    }
+
+    it('gets a DPoP-bound token with private_key_jwt through a token-endpoint nonce, calls the API, survives an API nonce change, renews and a revocation', async () => {
+      tokenEndpointWantsNonce = true;
+      const { client, handle } = connectDPoP({ clientId: 'dpop-pk', dpop: true, tokenRequest: { clientAuth: 'private_key_jwt', clientAssertion: { key: ec.privateKey, kid: 'ec-1' } } });
+
+      // The token endpoint asks for a nonce first: one more try, with a new client assertion (oidc-provider spent the first jti).
+      const first = await client.get('/me');
+      expect(first.data).to.deep.equal({ clientId: 'dpop-pk', bound: true });
+      expect(op.tokenRequestsOf('dpop-pk').map((record) => record.status)).to.deep.equal([400, 200]);
+      expect((await handle.getToken()).tokenType).to.equal('DPoP');
+
+      // The API starts asking for its own nonce, then changes it: each costs one more send, no token request.
+      dpopApi.requireNonce('api-nonce-1');
+      expect((await client.get('/me')).status).to.equal(200);
+      dpopApi.requireNonce('api-nonce-2');
+      expect((await client.get('/me')).status).to.equal(200);
+      expect((await client.get('/me')).status).to.equal(200);
+      expect(dpopApi.requests.map((record) => [record.status, record.error ?? '', record.nonce ?? ''])).to.deep.equal([
+        [200, '', ''],
+        [401, 'use_dpop_nonce', ''],
+        [200, '', 'api-nonce-1'],
+        [401, 'use_dpop_nonce', 'api-nonce-1'],
+        [200, '', 'api-nonce-2'],
+        [200, '', 'api-nonce-2'],
+      ]);
+      expect(handle.stats()).to.include({ replays: 0, refreshes: 1 });
+
+      // A renewal: the token endpoint's nonce is remembered, so no second use_dpop_nonce.
+      await handle.refresh();
+      expect((await client.get('/me')).status).to.equal(200);
+      expect(op.tokenRequestsOf('dpop-pk').map((record) => record.status)).to.deep.equal([400, 200, 200]);
+
+      // An administrator revokes the token: one new token and one replay, with a new proof.
+      expect(await op.destroyAccessToken((await handle.getToken()).accessToken)).to.equal(true);
+      expect((await client.get('/me')).status).to.equal(200);
+      expect(handle.stats().replays).to.equal(1);
+      const jtis = dpopApi.requests.map((record) => record.jti);
+      expect(new Set(jtis).size, 'no proof was sent twice').to.equal(jtis.length);
+    });
+
+    it('binds tokens of a client_secret_post client to a key of its own, with the algorithm the metadata lists', async () => {
+      const { privateKey } = generateKeyPairSync('ed25519');
+      const { client, handle } = connectDPoP({ clientId: 'dpop-post', clientSecret: JWT_SECRET, tokenRequest: { clientAuth: 'body' }, dpop: { key: privateKey } });
+      expect((await client.get('/me')).data).to.deep.equal({ clientId: 'dpop-post', bound: true });
+      expect((await handle.introspect()) as Record<string, unknown>).to.include({ token_type: 'DPoP', active: true });
+    });
+
+    it('a DPoP-bound token sent without a proof, as a thief would, is refused by the API (the binding holds)', async () => {
+      const { handle } = connectDPoP({ clientId: 'dpop-post', clientSecret: JWT_SECRET, tokenRequest: { clientAuth: 'body' }, dpop: true });
+      const { accessToken } = await handle.getToken();
+      const stolen = await axios.get(`${dpopApi.baseURL}/me`, { headers: { Authorization: `DPoP ${accessToken}` }, validateStatus: () => true });
+      expect(stolen.status).to.equal(401);
     });
   });
 

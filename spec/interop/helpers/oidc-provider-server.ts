@@ -137,6 +137,7 @@ export async function startOidcProvider(extras: OidcProviderExtras = {}): Promis
         useGrantedResource: () => true,
         getResourceServerInfo: () => ({ scope: 'api:read', audience: JWT_AUDIENCE, accessTokenFormat: 'jwt', accessTokenTTL: 60, jwt: { sign: { alg: 'ES256' } } }),
       },
+      ...extras.features,
     },
   };
 
