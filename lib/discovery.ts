@@ -14,6 +14,8 @@ export interface AuthorizationServerMetadata {
   introspection_endpoint?: string | undefined;
   token_endpoint_auth_methods_supported?: string[] | undefined;
   dpop_signing_alg_values_supported?: string[] | undefined;
+  /** RFC 8705 §5: endpoints to use with a client certificate, when they differ. */
+  mtls_endpoint_aliases?: { token_endpoint?: string | undefined; revocation_endpoint?: string | undefined; introspection_endpoint?: string | undefined } | undefined;
 }
 
 /** GETs a URL and returns its parsed JSON body; failures are typed errors (the token endpoint's transport). */
@@ -134,7 +136,20 @@ export class Discovery {
       introspection_endpoint: endpoint('introspection_endpoint', false),
       token_endpoint_auth_methods_supported: stringList(document['token_endpoint_auth_methods_supported']),
       dpop_signing_alg_values_supported: stringList(document['dpop_signing_alg_values_supported']),
+      mtls_endpoint_aliases: this.#aliases(document['mtls_endpoint_aliases'], invalid),
     };
+  }
+
+  #aliases(value: unknown, invalid: (problem: string) => TokenEndpointError): AuthorizationServerMetadata['mtls_endpoint_aliases'] {
+    if (value === null || typeof value !== 'object') return undefined;
+    const aliases: NonNullable<AuthorizationServerMetadata['mtls_endpoint_aliases']> = {};
+    for (const name of ['token_endpoint', 'revocation_endpoint', 'introspection_endpoint'] as const) {
+      const alias = (value as Record<string, unknown>)[name];
+      if (alias === undefined) continue;
+      if (typeof alias !== 'string' || !isAbsolute(alias) || !this.#config.checkUrl(alias)) throw invalid(`has an unusable mtls_endpoint_aliases.${name}`);
+      aliases[name] = alias;
+    }
+    return aliases;
   }
 }
 

@@ -6,6 +6,7 @@ import type { TokenStore } from './stores/token-store.js';
 import type { TokenSet } from './token-set.js';
 import type { InternalAxiosRequestConfig } from 'axios';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
+import type { Agent as HttpsAgent } from 'node:https';
 
 /** The client credentials grant (RFC 6749 §4.4): the application acts for itself. The default. */
 export interface ClientCredentialsGrant {
@@ -62,10 +63,17 @@ export interface TokenRequestOptions {
    * How the client authenticates: `body` (client_id and client_secret as parameters, the default),
    * `basic` (HTTP Basic with the form-urlencoded id and secret, RFC 6749 §2.3.1),
    * `private_key_jwt` (a JWT signed with `clientAssertion.key`, RFC 7523) or
-   * `client_secret_jwt` (a JWT signed with HMAC-SHA-256 and `clientSecret`). The JWT methods
-   * load the `jose` package on first use. See docs/client-authentication.md.
+   * `client_secret_jwt` (a JWT signed with HMAC-SHA-256 and `clientSecret`), or
+   * `tls_client_auth` / `self_signed_tls_client_auth` (the client certificate of `httpsAgent`,
+   * RFC 8705). The JWT methods load the `jose` package on first use. See docs/client-authentication.md.
    */
-  clientAuth?: 'body' | 'basic' | 'private_key_jwt' | 'client_secret_jwt';
+  clientAuth?: 'body' | 'basic' | 'private_key_jwt' | 'client_secret_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+  /**
+   * The https agent of token requests (and revocation and introspection). For mTLS (RFC 8705) it carries
+   * the client certificate: `new https.Agent({ cert, key })`. Give the API instance an agent with the
+   * same certificate when the server binds tokens to it.
+   */
+  httpsAgent?: HttpsAgent;
   /** The key and claims of the client assertion, for `clientAuth: 'private_key_jwt'` or `'client_secret_jwt'`. */
   clientAssertion?: ClientAssertionOptions;
   /** Extra parameters sent with every token request, e.g. `{ audience: 'https://api.example.com' }`. */

@@ -3,6 +3,7 @@
 // ever repeats a secret or a URL's query string.
 
 import type { AxiosInstance } from 'axios';
+import { Agent as HttpsAgent } from 'node:https';
 import { resolveClientAssertion } from './client-assertion.js';
 import { checkIssuer } from './discovery.js';
 import { resolveDPoP, type DPoP } from './dpop.js';
@@ -71,7 +72,12 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   const method = oneOf(tokenRequest.method ?? 'POST', ['POST', 'GET'] as const, 'tokenRequest.method');
   const encoding = oneOf(tokenRequest.encoding ?? (method === 'GET' ? 'query' : 'form'), ['form', 'json', 'query'] as const, 'tokenRequest.encoding');
   if (method === 'GET' && encoding !== 'query') throw new ConfigurationError('tokenRequest.encoding', 'must be "query" when tokenRequest.method is "GET" (a GET has no body)');
-  const clientAuth = oneOf(tokenRequest.clientAuth ?? 'body', ['body', 'basic', 'private_key_jwt', 'client_secret_jwt'] as const, 'tokenRequest.clientAuth');
+  const clientAuth = oneOf(
+    tokenRequest.clientAuth ?? 'body',
+    ['body', 'basic', 'private_key_jwt', 'client_secret_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const,
+    'tokenRequest.clientAuth',
+  );
+  const httpsAgent = resolveHttpsAgent(tokenRequest.httpsAgent, clientAuth);
   const params = stringRecord(tokenRequest.params, 'tokenRequest.params');
   const headers = stringRecord(tokenRequest.headers, 'tokenRequest.headers');
   if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization' && /^bearer\s/i.test(headers[name] ?? ''))) {
@@ -124,6 +130,10 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     headers,
     timeout,
   };
+  if (httpsAgent !== undefined) endpoint.httpsAgent = httpsAgent;
+  if (httpsAgent !== undefined && issuer === undefined && !tokenUrl.startsWith('https:')) {
+    throw new ConfigurationError('tokenRequest.httpsAgent', 'needs an https tokenUrl: the client certificate travels in the TLS handshake');
+  }
   if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
     const { assertion, audience } = resolveClientAssertion(clientAuth, tokenRequest.clientAssertion, { clientId: options.clientId, clientSecret: options.clientSecret, issuer }, now);
     endpoint.assertion = assertion;
@@ -159,6 +169,20 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     logger: options.logger ?? {},
     now,
   };
+}
+
+/** RFC 8705: the mTLS methods authenticate with the certificate of the token requests' https agent. */
+function resolveHttpsAgent(agent: unknown, clientAuth: string): HttpsAgent | undefined {
+  const mtls = clientAuth === 'tls_client_auth' || clientAuth === 'self_signed_tls_client_auth';
+  if (agent === undefined) {
+    if (mtls) throw new ConfigurationError('tokenRequest.httpsAgent', `is required for clientAuth "${clientAuth}": an https.Agent with the client certificate (cert and key)`);
+    return undefined;
+  }
+  if (!(agent instanceof HttpsAgent)) throw new ConfigurationError('tokenRequest.httpsAgent', 'must be an https.Agent');
+  if (mtls && (agent.options.cert === undefined || agent.options.key === undefined) && agent.options.pfx === undefined) {
+    throw new ConfigurationError('tokenRequest.httpsAgent', `must carry the client certificate (cert and key, or pfx) for clientAuth "${clientAuth}"`);
+  }
+  return agent;
 }
 
 /** True for an absolute http(s) URL that may carry credentials: https, loopback http, or http with allowInsecureHttp. */

@@ -4,6 +4,7 @@
 // answer to a parsed body or a typed error that carries no secret.
 
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { ClientAssertion } from './client-assertion.js';
 import { Discovery } from './discovery.js';
 import { headerOf, isTokenEndpointNonceError, type DPoP } from './dpop.js';
@@ -19,7 +20,9 @@ export interface TokenEndpointConfig {
   clientSecret: string | undefined;
   method: 'POST' | 'GET';
   encoding: 'form' | 'json' | 'query';
-  clientAuth: 'body' | 'basic' | 'private_key_jwt' | 'client_secret_jwt';
+  clientAuth: 'body' | 'basic' | 'private_key_jwt' | 'client_secret_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+  /** The https agent of token requests: for mTLS (RFC 8705), the one that carries the client certificate. */
+  httpsAgent?: HttpsAgent | undefined;
   /** Signs the client assertion of `private_key_jwt` and `client_secret_jwt` (RFC 7523). */
   assertion?: ClientAssertion | undefined;
   /** The `aud` of client assertions: the token endpoint URL (default) or the issuer identifier. */
@@ -89,6 +92,8 @@ export class TokenEndpoint {
       transformRequest: [(data: unknown) => data],
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
+      // mTLS (RFC 8705): the client certificate travels with the TLS handshake of every token request.
+      ...(config.httpsAgent === undefined ? {} : { httpsAgent: config.httpsAgent }),
     });
   }
 
@@ -109,13 +114,18 @@ export class TokenEndpoint {
   /** The token endpoint URL: from the options, or from the server metadata. */
   async tokenUrl(): Promise<string> {
     const discovery = this.#discovery;
-    return discovery === undefined ? this.#config.tokenUrl : (await discovery.metadata()).token_endpoint;
+    if (discovery === undefined) return this.#config.tokenUrl;
+    const metadata = await discovery.metadata();
+    // RFC 8705 §5: a client with a certificate uses the mTLS aliases where the server names them.
+    return (this.#config.httpsAgent === undefined ? undefined : metadata.mtls_endpoint_aliases?.token_endpoint) ?? metadata.token_endpoint;
   }
 
   /** An endpoint the server metadata names (`issuer` discovery only), or undefined. */
   async discoveredUrl(name: 'revocation_endpoint' | 'introspection_endpoint'): Promise<string | undefined> {
     const discovery = this.#discovery;
-    return discovery === undefined ? undefined : (await discovery.metadata())[name];
+    if (discovery === undefined) return undefined;
+    const metadata = await discovery.metadata();
+    return (this.#config.httpsAgent === undefined ? undefined : metadata.mtls_endpoint_aliases?.[name]) ?? metadata[name];
   }
 
   /** GETs `url` (no credentials) and returns its parsed JSON body: the server metadata document. */
@@ -166,7 +176,8 @@ export class TokenEndpoint {
         Object.assign(all, await this.#config.assertion.parameters(this.#config.assertionAudience ?? (await this.tokenUrl())));
       } else {
         all['client_id'] = clientId;
-        if (clientSecret !== undefined) all['client_secret'] = clientSecret;
+        // With mTLS the certificate authenticates the client (RFC 8705 §2): no secret goes in the body.
+        if (clientSecret !== undefined && clientAuth !== 'tls_client_auth' && clientAuth !== 'self_signed_tls_client_auth') all['client_secret'] = clientSecret;
       }
       // Whatever axios.defaults say, a token request never carries an Authorization header.
       headers['Authorization'] = false;

@@ -1,4 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
+import https from 'node:https';
 import axios from 'axios';
 import { decodeJwt } from 'jose';
 import type MockAdapter from 'axios-mock-adapter';
@@ -169,6 +170,21 @@ describe('issuer discovery (RFC 8414, OpenID Connect Discovery)', () => {
     await attach({ tokenRequest: { clientAuth: 'private_key_jwt', clientAssertion: { key: privateKey } } }).handle.refresh();
     await attach({ tokenRequest: { clientAuth: 'private_key_jwt', clientAssertion: { key: privateKey, audience: 'issuer' } } }).handle.refresh();
     expect(tokenBodies.map((body) => decodeJwt(body.get('client_assertion')!).aud)).to.deep.equal([TOKEN_URL, ISSUER]);
+  });
+
+  it('sends the token request of an mTLS client to the mtls_endpoint_aliases token endpoint (RFC 8705 §5)', async () => {
+    const alias = 'https://mtls.login.example.com/tenant-1/token';
+    serveMetadata(() => metadata({ mtls_endpoint_aliases: { token_endpoint: alias } }));
+    const bodies: URLSearchParams[] = [];
+    mock.onPost(alias).reply((config) => {
+      bodies.push(new URLSearchParams(String(config.data)));
+      return token('mtls-1');
+    });
+    const agent = new https.Agent({ cert: 'certificate', key: 'key' });
+    expect((await attach({ tokenRequest: { clientAuth: 'tls_client_auth', httpsAgent: agent } }).handle.getToken()).accessToken).to.equal('mtls-1');
+    expect(bodies[0]?.get('client_id')).to.equal('client-1');
+    expect(bodies[0]?.has('client_secret')).to.equal(false);
+    expect(tokenBodies).to.have.length(0);
   });
 
   describe('options checked at attach time', () => {
