@@ -68,6 +68,16 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   /** When each request was first sent and its timeout then, so that a replay cannot restart the clock. */
   const timeBudgets = new WeakMap<AuthAttempt, { startedAt: number; timeout: number }>();
 
+  /** Gives a request sent again (a 401 replay, a DPoP nonce retry) what is left of its timeout; false when nothing is. */
+  const spendsLeftOfTimeout = (attempt: AuthAttempt, config: InternalAxiosRequestConfig): boolean => {
+    const budget = timeBudgets.get(attempt);
+    if (budget === undefined) return true;
+    const left = budget.timeout - (performance.now() - budget.startedAt);
+    if (left < 1) return false;
+    config.timeout = Math.ceil(left);
+    return true;
+  };
+
   const attach = (config: InternalAxiosRequestConfig, token: CachedToken, attempt: AuthAttempt): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
     config.headers.set('Authorization', token.authorization);
     attempt.tokenVersion = token.version;
@@ -120,7 +130,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     // RFC 9449 §9: the API wants a (new) nonce in the proof. One more send with it: no new token, not the 401 replay.
     if (dpop !== undefined && response !== undefined && isResourceNonceChallenge(response.status, headerOf(response.headers, 'www-authenticate'))) {
       const fresh = dpop.rememberNonce(instance.getUri(config), headerOf(response.headers, 'dpop-nonce'));
-      if (!fresh || attempt.nonceRetried || isStream(config.data)) return Promise.reject(redactAxiosError(error));
+      if (!fresh || attempt.nonceRetried || isStream(config.data) || !spendsLeftOfTimeout(attempt, config)) return Promise.reject(redactAxiosError(error));
       attempt.nonceRetried = true;
       config.headers.set('Authorization', REDACTED_AUTHORIZATION);
       return instance.request(config);
@@ -138,14 +148,9 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       return Promise.reject(redactAxiosError(error));
     }
     // The replay spends what is left of the request's own timeout, not a new one (promise 1 of the design).
-    const budget = timeBudgets.get(attempt);
-    if (budget !== undefined) {
-      const left = budget.timeout - (performance.now() - budget.startedAt);
-      if (left < 1) {
-        error.message += ' (not replayed by axios-oauth-queue: the request timeout has already passed)';
-        return Promise.reject(redactAxiosError(error));
-      }
-      config.timeout = Math.ceil(left);
+    if (!spendsLeftOfTimeout(attempt, config)) {
+      error.message += ' (not replayed by axios-oauth-queue: the request timeout has already passed)';
+      return Promise.reject(redactAxiosError(error));
     }
     // Token-version rule: only a 401 for the token held now invalidates it; a late
     // 401 for an older token replays with the current one and costs no token request.
