@@ -9,7 +9,8 @@ const nodeBuiltins = (id) => id.startsWith('node:');
 const peers = (id) => id === 'axios' || id.startsWith('axios/');
 // jose is imported lazily (`await import('jose')`) and only by the JWT client authentication
 // and DPoP paths: it stays a dynamic import in both builds and is never bundled.
-const lazy = (id) => id === 'jose';
+// @opentelemetry/api (an optional peer) likewise, only with `telemetry: true`.
+const lazy = (id) => id === 'jose' || id === '@opentelemetry/api';
 
 export default [
   {

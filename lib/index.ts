@@ -19,9 +19,12 @@ export type {
   RefreshTokenGrant,
   AuthorizationCodeGrant,
   TokenRequestOptions,
+  ClientAssertionOptions,
+  DPoPOptions,
   RetryOptions,
   AuthEvents,
   TokenSetSource,
   AuthLogger,
   AuthClock,
 } from './options.js';
+export type { TelemetryOptions, TelemetryTracer, TelemetryMeter, TelemetrySpan, TelemetryObservation, TelemetryAttributes } from './telemetry.js';

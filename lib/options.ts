@@ -7,6 +7,7 @@ import type { TokenSet } from './token-set.js';
 import type { InternalAxiosRequestConfig } from 'axios';
 import type { JsonWebKey, KeyObject } from 'node:crypto';
 import type { Agent as HttpsAgent } from 'node:https';
+import type { TelemetryOptions } from './telemetry.js';
 
 /** The client credentials grant (RFC 6749 §4.4): the application acts for itself. The default. */
 export interface ClientCredentialsGrant {
@@ -228,6 +229,12 @@ export interface AttachAuthOptions {
    * nonces are honoured. Loads the `jose` package on first use. See docs/dpop.md.
    */
   dpop?: boolean | DPoPOptions;
+  /**
+   * OpenTelemetry: `true` uses `@opentelemetry/api` (an optional peer, imported on first use; a no-op
+   * when it is not installed), or give `{ tracer, meter }`. A span per token request and instruments
+   * mirroring `handle.stats()`. Default: off. See docs/telemetry.md.
+   */
+  telemetry?: boolean | TelemetryOptions;
   /** Allow sending the token over plain http to hosts other than loopback. Default false. */
   allowInsecureHttp?: boolean;
   /** Where token sets are cached. Default: a new `MemoryTokenStore` for this handle. */

@@ -7,6 +7,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import { resolveClientAssertion } from './client-assertion.js';
 import { checkIssuer } from './discovery.js';
 import { resolveDPoP, type DPoP } from './dpop.js';
+import type { TelemetryOptions } from './telemetry.js';
 import { ConfigurationError } from './errors.js';
 import type { AttachAuthOptions, AuthEvents, AuthLogger, Grant } from './options.js';
 import { rejectUnknownOptions } from './option-names.js';
@@ -29,6 +30,8 @@ export interface ResolvedOptions {
   issuer: string | undefined;
   /** DPoP (RFC 9449): proofs for the token endpoint and the API (lib/dpop.ts). */
   dpop: DPoP | undefined;
+  /** OpenTelemetry (lib/telemetry.ts): `true`, given providers, or undefined when off. */
+  telemetry: true | TelemetryOptions | undefined;
   grant: Grant;
   scope: string | undefined;
   refreshWindowMs: number;
@@ -152,6 +155,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     endpoint,
     issuer,
     dpop,
+    telemetry: resolveTelemetry(options.telemetry),
     grant,
     scope,
     refreshWindowMs: refreshWindow * 1000,
@@ -169,6 +173,16 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     logger: options.logger ?? {},
     now,
   };
+}
+
+function resolveTelemetry(telemetry: unknown): true | TelemetryOptions | undefined {
+  if (telemetry === undefined || telemetry === false) return undefined;
+  if (telemetry === true) return true;
+  if (telemetry === null || typeof telemetry !== 'object') throw new ConfigurationError('telemetry', 'must be true, false, or { tracer, meter }');
+  const { tracer, meter } = telemetry as TelemetryOptions;
+  if (tracer !== undefined && typeof tracer.startSpan !== 'function') throw new ConfigurationError('telemetry.tracer', 'must be an OpenTelemetry Tracer');
+  if (meter !== undefined && typeof meter.createCounter !== 'function') throw new ConfigurationError('telemetry.meter', 'must be an OpenTelemetry Meter');
+  return telemetry as TelemetryOptions;
 }
 
 /** RFC 8705: the mTLS methods authenticate with the certificate of the token requests' https agent. */
