@@ -27,4 +27,15 @@ export type {
   AuthLogger,
   AuthClock,
 } from './options.js';
-export type { TelemetryOptions, TelemetryTracer, TelemetryMeter, TelemetrySpan, TelemetryObservation, TelemetryAttributes } from './telemetry.js';
+export type {
+  TelemetryOptions,
+  TelemetryTracer,
+  TelemetryMeter,
+  TelemetrySpan,
+  TelemetryObservation,
+  TelemetryAttributes,
+  TelemetryCounter,
+  TelemetryHistogram,
+  TelemetryObservable,
+  TelemetryInstrumentOptions,
+} from './telemetry.js';

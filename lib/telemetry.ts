@@ -11,32 +11,69 @@ export type TelemetryAttributes = Record<string, string | number | boolean>;
 
 /** The parts of an OpenTelemetry `Span` used here. */
 export interface TelemetrySpan {
+  /** Sets one attribute of the span. */
   setAttribute(key: string, value: string | number | boolean): unknown;
+  /** Sets the span's status: `code` 1 is OK, 2 is ERROR. */
   setStatus(status: { code: number; message?: string }): unknown;
+  /** Ends the span. */
   end(): void;
 }
 
 /** The parts of an OpenTelemetry `Tracer` used here (`trace.getTracer(name)` is one). */
 export interface TelemetryTracer {
+  /** Starts a span; `kind` 2 is CLIENT. */
   startSpan(name: string, options?: { kind?: number; attributes?: TelemetryAttributes }): TelemetrySpan;
 }
 
 /** The parts of an OpenTelemetry `ObservableResult` used here. */
 export interface TelemetryObservation {
+  /** Reports the current value of an observable instrument. */
   observe(value: number, attributes?: TelemetryAttributes): void;
+}
+
+/** A counter: `add` counts. */
+export interface TelemetryCounter {
+  /** Adds `value` to the counter. */
+  add(value: number, attributes?: TelemetryAttributes): void;
+}
+
+/** A histogram: `record` records one measurement. */
+export interface TelemetryHistogram {
+  /** Records one measurement. */
+  record(value: number, attributes?: TelemetryAttributes): void;
+}
+
+/** An observable instrument: its callback is called when the exporter collects. */
+export interface TelemetryObservable {
+  /** Registers the callback that reports the current value. */
+  addCallback(callback: (result: TelemetryObservation) => void): void;
+}
+
+/** Name, description and unit of an instrument. */
+export interface TelemetryInstrumentOptions {
+  /** What the instrument measures. */
+  description?: string;
+  /** The unit, e.g. `s`. */
+  unit?: string;
 }
 
 /** The parts of an OpenTelemetry `Meter` used here (`metrics.getMeter(name)` is one). */
 export interface TelemetryMeter {
-  createCounter(name: string, options?: { description?: string; unit?: string }): { add(value: number, attributes?: TelemetryAttributes): void };
-  createHistogram(name: string, options?: { description?: string; unit?: string }): { record(value: number, attributes?: TelemetryAttributes): void };
-  createObservableCounter(name: string, options?: { description?: string; unit?: string }): { addCallback(callback: (result: TelemetryObservation) => void): void };
-  createObservableGauge(name: string, options?: { description?: string; unit?: string }): { addCallback(callback: (result: TelemetryObservation) => void): void };
+  /** Creates a counter. */
+  createCounter(name: string, options?: TelemetryInstrumentOptions): TelemetryCounter;
+  /** Creates a histogram. */
+  createHistogram(name: string, options?: TelemetryInstrumentOptions): TelemetryHistogram;
+  /** Creates an observable counter (a total read when collected). */
+  createObservableCounter(name: string, options?: TelemetryInstrumentOptions): TelemetryObservable;
+  /** Creates an observable gauge (a current value read when collected). */
+  createObservableGauge(name: string, options?: TelemetryInstrumentOptions): TelemetryObservable;
 }
 
 /** Where spans and metrics go. Without them, `@opentelemetry/api`'s global tracer and meter. */
 export interface TelemetryOptions {
+  /** Where spans go. Default: `trace.getTracer('axios-oauth-queue')` of `@opentelemetry/api`. */
   tracer?: TelemetryTracer;
+  /** Where metrics go. Default: `metrics.getMeter('axios-oauth-queue')` of `@opentelemetry/api`. */
   meter?: TelemetryMeter;
 }
 
@@ -48,8 +85,8 @@ const NAME = 'axios-oauth-queue';
 
 interface Instruments {
   tracer: TelemetryTracer | undefined;
-  tokenRequests: { add(value: number, attributes?: TelemetryAttributes): void } | undefined;
-  duration: { record(value: number, attributes?: TelemetryAttributes): void } | undefined;
+  tokenRequests: TelemetryCounter | undefined;
+  duration: TelemetryHistogram | undefined;
 }
 
 /** One per handle, when `telemetry` is set. */
