@@ -5,8 +5,6 @@ import type { AuthError } from './errors.js';
 import type { TokenStore } from './stores/token-store.js';
 import type { TokenSet } from './token-set.js';
 import type { InternalAxiosRequestConfig } from 'axios';
-import type { JsonWebKey, KeyObject } from 'node:crypto';
-import type { Agent as HttpsAgent } from 'node:https';
 import type { TelemetryOptions } from './telemetry.js';
 
 /** The client credentials grant (RFC 6749 §4.4): the application acts for itself. The default. */
@@ -74,7 +72,7 @@ export interface TokenRequestOptions {
    * the client certificate: `new https.Agent({ cert, key })`. Give the API instance an agent with the
    * same certificate when the server binds tokens to it.
    */
-  httpsAgent?: HttpsAgent;
+  httpsAgent?: HttpsAgentLike;
   /** The key and claims of the client assertion, for `clientAuth: 'private_key_jwt'` or `'client_secret_jwt'`. */
   clientAssertion?: ClientAssertionOptions;
   /** Extra parameters sent with every token request, e.g. `{ audience: 'https://api.example.com' }`. */
@@ -83,6 +81,58 @@ export interface TokenRequestOptions {
   headers?: Record<string, string>;
   /** Milliseconds before a token request is abandoned. Default 10000. */
   timeout?: number;
+}
+
+/**
+ * A node:crypto `KeyObject`, described by its shape so that these declarations do not need
+ * `@types/node`: any `KeyObject` of type `"private"` fits.
+ */
+export interface KeyObjectLike {
+  /** `"private"` for a private key. */
+  readonly type: string;
+  /** `"rsa"`, `"ec"`, `"ed25519"`, … */
+  readonly asymmetricKeyType?: string | undefined;
+}
+
+/** A private JSON Web Key (RFC 7517), e.g. what `keyObject.export({ format: 'jwk' })` returns. */
+export interface PrivateJwk {
+  /** The key type: `RSA`, `EC` or `OKP`. */
+  kty?: string;
+  /** The key's id, used as the default `kid`. */
+  kid?: string;
+  /** The key's algorithm, used as the default `alg`. */
+  alg?: string;
+  /** The private member (all key types). */
+  d?: string;
+  /** EC and OKP: the curve and the public coordinates. */
+  crv?: string;
+  /** EC and OKP: the public x coordinate. */
+  x?: string;
+  /** EC: the public y coordinate. */
+  y?: string;
+  /** RSA: the modulus. */
+  n?: string;
+  /** RSA: the public exponent. */
+  e?: string;
+  /** RSA: the first prime factor. */
+  p?: string;
+  /** RSA: the second prime factor. */
+  q?: string;
+  /** RSA: the first factor CRT exponent. */
+  dp?: string;
+  /** RSA: the second factor CRT exponent. */
+  dq?: string;
+  /** RSA: the first CRT coefficient. */
+  qi?: string;
+}
+
+/** A private key as users hold it: PEM text, a private JWK, or a node:crypto `KeyObject`. */
+export type PrivateKeyInput = string | PrivateJwk | KeyObjectLike;
+
+/** A node:https `Agent`, described by its shape so that these declarations do not need `@types/node`. */
+export interface HttpsAgentLike {
+  /** The agent's TLS options: for mTLS, `cert` and `key` (or `pfx`). */
+  readonly options: object;
 }
 
 /**
@@ -97,7 +147,7 @@ export interface ClientAssertionOptions {
    * The private key for `private_key_jwt`: PEM text (PKCS#8, PKCS#1 or SEC1), a private JWK,
    * or a `KeyObject`. Never logged or put in an error. Not used by `client_secret_jwt`.
    */
-  key?: string | JsonWebKey | KeyObject;
+  key?: PrivateKeyInput;
   /**
    * The JWS algorithm. For `private_key_jwt`: RS256, PS256, ES256, EdDSA (and their 384/512
    * variants); default from the key (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA, or the JWK's
@@ -110,7 +160,7 @@ export interface ClientAssertionOptions {
    * The client's X.509 certificate (PEM) for `private_key_jwt`: its SHA-1 and SHA-256 thumbprints
    * go in the `x5t` and `x5t#S256` headers, which Microsoft Entra ID uses to find the key.
    */
-  certificate?: string | Buffer;
+  certificate?: string | Uint8Array;
   /** Seconds the assertion is valid (`exp - iat`). Default 60. */
   lifetime?: number;
   /**
@@ -127,7 +177,7 @@ export interface ClientAssertionOptions {
  */
 export interface DPoPOptions {
   /** The private key of the proofs: PEM text, a private JWK or a `KeyObject`. Default: a generated P-256 key. */
-  key?: string | JsonWebKey | KeyObject;
+  key?: PrivateKeyInput;
   /** The JWS algorithm (ES256, PS256, RS256, EdDSA, …). Default: inferred from the key; ES256 for a generated key. */
   alg?: string;
 }
