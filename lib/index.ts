@@ -32,6 +32,12 @@ export type {
   RefreshTokenGrant,
   AuthorizationCodeGrant,
   TokenRequestOptions,
+  ClientAssertionOptions,
+  DPoPOptions,
+  PrivateKeyInput,
+  PrivateJwk,
+  KeyObjectLike,
+  HttpsAgentLike,
   RetryOptions,
   AuthEvents,
   TokenSetSource,
@@ -45,3 +51,15 @@ export type { SignInInput, SignInTokens, SignInTokenResponse, SignInCode } from 
 export { MemoryUserTokenStore, type MemoryUserTokenStoreOptions } from './stores/memory-user-token-store.js';
 export type { UserTokenStore, StoredUserTokenSet, UserTokenStoreLock } from './stores/user-token-store.js';
 export { SessionUserTokenStore, type SessionUserTokenStoreOptions, type SessionLike } from './stores/session-user-token-store.js';
+export type {
+  TelemetryOptions,
+  TelemetryTracer,
+  TelemetryMeter,
+  TelemetrySpan,
+  TelemetryObservation,
+  TelemetryAttributes,
+  TelemetryCounter,
+  TelemetryHistogram,
+  TelemetryObservable,
+  TelemetryInstrumentOptions,
+} from './telemetry.js';

@@ -39,6 +39,9 @@ const INSPECT_CUSTOM = Symbol.for('nodejs.util.inspect.custom');
 function summariseAgents(config: object): void {
   const { httpAgent, httpsAgent } = config as { httpAgent?: unknown; httpsAgent?: unknown };
   if ((httpAgent ?? undefined) === undefined && (httpsAgent ?? undefined) === undefined) return;
+  // An mTLS agent holds the client's private key in its options: axios's error.toJSON() walks every
+  // enumerable property of the config, so the agent itself answers JSON with its class name only.
+  for (const agent of [httpAgent, httpsAgent]) if (agent !== null && typeof agent === 'object') summariseForJson(agent);
   Object.defineProperty(config, INSPECT_CUSTOM, {
     configurable: true,
     writable: true,
@@ -52,6 +55,12 @@ function summariseAgents(config: object): void {
       return inspect(shown, { ...options, depth });
     },
   });
+}
+
+function summariseForJson(agent: object): void {
+  if (Object.prototype.hasOwnProperty.call(agent, 'toJSON')) return;
+  const summary = `[${agent.constructor?.name ?? 'Agent'}]`;
+  Object.defineProperty(agent, 'toJSON', { configurable: true, writable: true, enumerable: false, value: () => summary });
 }
 
 /** A Node stream (pipe) or a WHATWG ReadableStream (getReader): consumed by the first send, and linked to it. */
