@@ -5,7 +5,7 @@
 import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import type { AttachAuthOptions } from './options.js';
 import { OriginGuard } from './origin-guard.js';
-import { REDACTED_AUTHORIZATION, hideRawRequests, isStream, redactAxiosError } from './redact.js';
+import { REDACTED_AUTHORIZATION, cleanCauseChain, hideRawRequests, isStream, redactAxiosError } from './redact.js';
 import { AuthAttempt, attemptOf, setAttempt } from './request-state.js';
 import { resolveOptions } from './resolve-options.js';
 import { TokenManager, type AuthStats, type CachedToken, type RevocationResult } from './token-manager.js';
@@ -97,7 +97,12 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   };
 
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
-    if (!axios.isAxiosError(error) || error.config === undefined) return Promise.reject(error);
+    if (!axios.isAxiosError(error) || error.config === undefined) {
+      // An app interceptor may have wrapped an axios error in its own: clean the one inside.
+      const inner = cleanCauseChain(error);
+      if (inner?.config !== undefined && attemptOf(inner.config)?.owner === owner) redactAxiosError(inner);
+      return Promise.reject(error);
+    }
     const config = error.config;
     const attempt = attemptOf(config);
     // Not a request we sent a token with: left as it is, except that its raw request and a keep-alive
