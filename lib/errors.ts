@@ -204,16 +204,3 @@ export function isTransientStatus(status: number | undefined): boolean {
 export function isTransientError(error: unknown): boolean {
   return error instanceof OAuthQueueError && error.transient;
 }
-
-/**
- * Replaces every occurrence of each secret in `text` with `[REDACTED]`.
- * Used on text that came from a server (an `error_description` may echo what we sent).
- */
-export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    // Very short values would redact ordinary words; a secret that short is not a secret.
-    if (secret !== undefined && secret.length >= 4) result = result.split(secret).join('[REDACTED]');
-  }
-  return result;
-}

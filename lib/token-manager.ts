@@ -6,7 +6,8 @@
 import PQueue from 'p-queue';
 import type { InternalAxiosRequestConfig } from 'axios';
 import { watchHeldRequest } from './held-request.js';
-import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, redactSecrets, toAuthError } from './errors.js';
+import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, toAuthError } from './errors.js';
+import { redactSecrets } from './secret-scrubber.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
 import { ClusterRefresh, hasLock, type StoreReporter } from './cluster-refresh.js';
 import type { TokenSetSource } from './options.js';
