@@ -7,7 +7,7 @@ import PQueue from 'p-queue';
 import type { InternalAxiosRequestConfig } from 'axios';
 import { watchHeldRequest } from './held-request.js';
 import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, toAuthError } from './errors.js';
-import { redactSecrets } from './secret-scrubber.js';
+import { ScrubList } from './secret-scrubber.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
 import { ClusterRefresh, hasLock, type StoreReporter } from './cluster-refresh.js';
 import type { TokenSetSource } from './options.js';
@@ -108,11 +108,13 @@ export class TokenManager {
   /** Single flight across processes, when the store has a lock (RedisTokenStore). */
   readonly #cluster: ClusterRefresh | undefined;
   readonly #stats: Omit<AuthStats, 'held'> = { tokenRequests: 0, refreshes: 0, replays: 0, failures: 0, tokenRequestsInFlight: 0 };
+  /** What to scrub from server text and log lines: the secrets, the tokens held, and tokens calls in flight still use. */
+  readonly #scrubList = new ScrubList(() => this.#secrets());
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#now = options.now;
-    this.#endpoint = new TokenEndpoint(options.endpoint, options.now, () => this.#secrets());
+    this.#endpoint = new TokenEndpoint(options.endpoint, options.now, () => [...this.#scrubList.values()]);
     if (options.grant.type === 'refresh_token') this.#refreshToken = options.grant.refreshToken;
     const { store } = options;
     this.#cluster = hasLock(store)
@@ -240,12 +242,15 @@ export class TokenManager {
     if (this.#inflight !== undefined) await this.#inflight.catch(noop);
     const accessToken = this.#current?.tokenSet.accessToken;
     const refreshToken = this.#refreshToken;
-    await this.#forget();
-    const result: RevocationResult = { refreshToken: 'none', accessToken: 'none' };
-    // The refresh token first: many servers revoke the access tokens of a grant with it.
-    if (refreshToken !== undefined) result.refreshToken = await this.#revokeOne(url, refreshToken, 'refresh_token');
-    if (accessToken !== undefined) result.accessToken = await this.#revokeOne(url, accessToken, 'access_token');
-    return result;
+    // Forgotten at once, but scrubbed until both calls have settled: the endpoint may echo what it revokes.
+    return this.#scrubList.using([accessToken, refreshToken], async () => {
+      await this.#forget();
+      const result: RevocationResult = { refreshToken: 'none', accessToken: 'none' };
+      // The refresh token first: many servers revoke the access tokens of a grant with it.
+      if (refreshToken !== undefined) result.refreshToken = await this.#revokeOne(url, refreshToken, 'refresh_token');
+      if (accessToken !== undefined) result.accessToken = await this.#revokeOne(url, accessToken, 'access_token');
+      return result;
+    });
   }
 
   /** GETs the token info endpoint with the current token and returns its parsed body. */
@@ -253,7 +258,8 @@ export class TokenManager {
     const url = this.#options.tokenInfoUrl;
     if (url === undefined) throw new ConfigurationError('tokenInfoUrl', 'is required for handle.tokenInfo()');
     const tokenSet = await this.getToken();
-    return (await this.#endpoint.tokenInfo(url, tokenSet.accessToken)) as T;
+    // A refresh meanwhile may replace the token; the one sent stays scrubbed until the answer is read.
+    return (await this.#scrubList.using([tokenSet.accessToken], () => this.#endpoint.tokenInfo(url, tokenSet.accessToken))) as T;
   }
 
   /** Stops every timer; a refresh waiting on one rejects, so nothing held hangs. */
@@ -374,7 +380,8 @@ export class TokenManager {
     const refreshToken = this.#refreshToken;
     if (refreshToken !== undefined) {
       try {
-        return await this.#withRetries(refreshParameters(refreshToken, scope));
+        // Scrubbed until the answer is read, even if a token set adopted meanwhile replaces it.
+        return await this.#scrubList.using([refreshToken], () => this.#withRetries(refreshParameters(refreshToken, scope)));
       } catch (error) {
         if (!(error instanceof OAuthError && error.code === 'invalid_grant')) throw error;
         // Spent, revoked or expired: it must never be presented again.
@@ -592,6 +599,6 @@ export class TokenManager {
     const sink = this.#options.logger[level];
     if (sink === undefined) return;
     // Messages are built from scrubbed errors already; scrubbing again guards against a slip.
-    sink(`axios-oauth-queue: ${redactSecrets(message, this.#secrets())}`);
+    sink(`axios-oauth-queue: ${this.#scrubList.scrub(message)}`);
   }
 }
