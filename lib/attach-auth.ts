@@ -53,7 +53,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const manager = new TokenManager(resolved);
   const guard = new OriginGuard(resolved.origins);
   const owner = nextOwner++;
-  const { retryStatusCodes, events } = resolved;
+  const { retryStatusCodes } = resolved;
 
   const guardRedirect = (redirect: RedirectOptions): void => {
     if (redirect.headers === undefined || guard.allowsUrl(redirectTarget(redirect))) return;
@@ -143,7 +143,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     attempt.replayed = true;
     manager.recordReplay();
     config.headers.set('Authorization', REDACTED_AUTHORIZATION);
-    events.onReplay?.(config);
+    manager.notify('onReplay', config);
     return instance.request(config);
   };
 

@@ -7,10 +7,11 @@ import PQueue from 'p-queue';
 import type { InternalAxiosRequestConfig } from 'axios';
 import { watchHeldRequest } from './held-request.js';
 import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, toAuthError } from './errors.js';
+import { SafeCalls, type LogLevel } from './safe-call.js';
 import { ScrubList } from './secret-scrubber.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
 import { ClusterRefresh, hasLock, type StoreReporter } from './cluster-refresh.js';
-import type { TokenSetSource } from './options.js';
+import type { AuthEvents, TokenSetSource } from './options.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import { describeStoreError, type StoredTokenSet, type TokenStore } from './stores/token-store.js';
 import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
@@ -110,10 +111,13 @@ export class TokenManager {
   readonly #stats: Omit<AuthStats, 'held'> = { tokenRequests: 0, refreshes: 0, replays: 0, failures: 0, tokenRequestsInFlight: 0 };
   /** What to scrub from server text and log lines: the secrets, the tokens held, and tokens calls in flight still use. */
   readonly #scrubList = new ScrubList(() => this.#secrets());
+  /** The app's logger and event callbacks, called so that nothing they do reaches the queue flow. */
+  readonly #calls: SafeCalls;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#now = options.now;
+    this.#calls = new SafeCalls(options.logger, options.events, (text) => this.#scrubList.scrub(text));
     this.#endpoint = new TokenEndpoint(options.endpoint, options.now, () => [...this.#scrubList.values()]);
     if (options.grant.type === 'refresh_token') this.#refreshToken = options.grant.refreshToken;
     const { store } = options;
@@ -231,6 +235,11 @@ export class TokenManager {
     this.#stats.replays += 1;
   }
 
+  /** Calls an event callback of the app; whatever it does, the caller goes on. */
+  notify<K extends keyof AuthEvents>(name: K, ...args: Parameters<NonNullable<AuthEvents[K]>>): void {
+    this.#calls.notify(name, ...args);
+  }
+
   stats(): AuthStats {
     return { ...this.#stats, held: this.#queue.size };
   }
@@ -343,8 +352,8 @@ export class TokenManager {
         this.#coolDown = { until: this.#now() + this.#options.failureCoolDownMs, error: failure };
         if (failure instanceof OAuthError) await this.#forget();
       }
-      this.#log('warn', `token refresh failed: ${failure.message}`);
-      this.#options.events.onRefreshError?.(toAuthError(failure));
+      this.#log(isTransientError(failure) ? 'warn' : 'error', `token refresh failed: ${failure.message}`);
+      this.#calls.notify('onRefreshError', toAuthError(failure));
       throw failure;
     }
   }
@@ -387,7 +396,7 @@ export class TokenManager {
         // Spent, revoked or expired: it must never be presented again.
         if (this.#refreshToken === refreshToken) this.#refreshToken = undefined;
         if (!canRerun(grant)) throw error;
-        this.#log('debug', `refresh token refused (invalid_grant); running the ${grant.type} grant again`);
+        this.#log('info', `refresh token refused (invalid_grant); running the ${grant.type} grant again`);
       }
     }
     if (grant.type === 'refresh_token') {
@@ -500,7 +509,7 @@ export class TokenManager {
     this.#raiseGeneration(token.generation);
     this.#stats.refreshes += 1;
     this.#log('debug', `new token set from the ${source} (version ${token.version}${token.generation === undefined ? '' : `, generation ${token.generation}`}${Number.isFinite(token.expiresAt) ? `, expires in ${Math.round((token.expiresAt - this.#now()) / 1000)} s` : ', no known expiry'})`);
-    this.#options.events.onToken?.(token.tokenSet, { source });
+    this.#calls.notify('onToken', token.tokenSet, { source });
     return token;
   }
 
@@ -595,10 +604,8 @@ export class TokenManager {
     ];
   }
 
-  #log(level: 'debug' | 'warn', message: string): void {
-    const sink = this.#options.logger[level];
-    if (sink === undefined) return;
-    // Messages are built from scrubbed errors already; scrubbing again guards against a slip.
-    sink(`axios-oauth-queue: ${this.#scrubList.scrub(message)}`);
+  #log(level: LogLevel, message: string): void {
+    // Messages are built from scrubbed errors already; SafeCalls scrubs again to guard against a slip.
+    this.#calls.log(level, message);
   }
 }
