@@ -9,10 +9,11 @@ import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import axios from 'axios';
 import { expect } from 'chai';
+import type * as Package from '../lib/index.js';
 import { listen, sendJson, type Loopback } from './helpers/emulators/loopback.js';
 import { sweep } from './helpers/secret-sweep.js';
 
-type Build = typeof import('../lib/index.js');
+type Build = typeof Package;
 
 const ESM_BUILD = fileURLToPath(new URL('../dist/index.mjs', import.meta.url));
 const CJS_BUILD = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
