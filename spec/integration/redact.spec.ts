@@ -227,6 +227,29 @@ describe('errors keep tokens out of their shared objects (keep-alive agent, requ
     expect(exposed(error, secrets())).to.deep.equal([]);
   });
 
+  it('keeps every token out of an error a response interceptor registered after attachAuth rebuilds from the error', async function () {
+    const rebuilt = axios.create({ baseURL: api.origin, httpAgent: agent });
+    connect(rebuilt);
+    rebuilt.interceptors.response.use(undefined, (error: AxiosError) =>
+      Promise.reject(new axios.AxiosError('the orders service failed', 'ERR_ORDERS', error.config, error.request, error.response)),
+    );
+
+    const error = await failure(rebuilt.get('/fail'), 'GET /fail, rebuilt by an app interceptor');
+
+    expect((error as AxiosError).code).to.equal('ERR_ORDERS');
+    expect(exposed(error, secrets())).to.deep.equal([]);
+  });
+
+  it('keeps every token out of an error of the fetch adapter, whose request object holds the headers', async function () {
+    const fetching = axios.create({ baseURL: api.origin, adapter: 'fetch' });
+    connect(fetching);
+
+    const error = await failure(fetching.get('/fail'), 'GET /fail with the fetch adapter');
+
+    expect((error as AxiosError).response?.status).to.equal(500);
+    expect(exposed(error, secrets())).to.deep.equal([]);
+  });
+
   it('keeps every token out of an error response read as a stream, which stays readable', async function () {
     const error = await failure(first.get('/stream-fail', { responseType: 'stream' }), 'GET /stream-fail as a stream');
 
