@@ -99,8 +99,9 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     if (!axios.isAxiosError(error) || error.config === undefined) {
       // An app interceptor may have wrapped an axios error in its own: clean the one inside.
-      const inner = cleanCauseChain(error);
-      if (inner?.config !== undefined && attemptOf(inner.config)?.owner === owner) redactAxiosError(inner);
+      cleanCauseChain(error, (inner) => {
+        if (inner.config !== undefined && attemptOf(inner.config)?.owner === owner) redactAxiosError(inner);
+      });
       return Promise.reject(error);
     }
     const config = error.config;

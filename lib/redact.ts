@@ -37,19 +37,28 @@ export function hideRawRequests(error: AxiosError): void {
 
 /**
  * For a rejection that is not an axios error itself (an app interceptor wrapped one
- * in its own error): cleans the first axios error down its `cause` chain (and the
- * chain under it) and returns it, so the caller can redact its header as well.
+ * in its own error): cleans every axios error found down its `cause` chain or in a
+ * property of an error on that chain (`wrapper.original`), and hands each to
+ * `found`, so the caller can redact its header as well.
  */
-export function cleanCauseChain(error: unknown): AxiosError | undefined {
+export function cleanCauseChain(error: unknown, found: (axiosError: AxiosError) => void = () => {}): void {
   let current: unknown = error;
   for (let depth = 0; depth < MAX_CAUSE_DEPTH && isObject(current); depth += 1) {
     if (isAxiosErrorLike(current)) {
       cleanAxiosError(current, depth);
-      return current;
+      found(current);
+      return;
+    }
+    for (const key of Reflect.ownKeys(current)) {
+      if (key === 'cause') continue;
+      const value = Object.getOwnPropertyDescriptor(current, key)?.value as unknown;
+      if (isAxiosErrorLike(value)) {
+        cleanAxiosError(value, depth + 1);
+        found(value);
+      }
     }
     current = (current as { cause?: unknown }).cause;
   }
-  return undefined;
 }
 
 function cleanAxiosError(error: AxiosError, depth: number): void {

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { AxiosError, AxiosHeaders, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
-import { AgentStandIn, REDACTED_AUTHORIZATION, RequestSummary, redactAxiosError } from '../lib/redact.js';
+import { AgentStandIn, REDACTED_AUTHORIZATION, RequestSummary, cleanCauseChain, redactAxiosError } from '../lib/redact.js';
 
 const TOKEN = 'access-token-secret-55';
 
@@ -50,6 +50,19 @@ describe('redact', () => {
     redactAxiosError(error);
     expect(error.cause).to.be.instanceOf(Error).and.to.include({ code: 'ECONNREFUSED', message: 'connect ECONNREFUSED' });
     expect(inspect(error, { depth: Infinity, showHidden: true })).not.to.include(TOKEN);
+  });
+
+  it('cleans an axios error an app error holds as its cause or in a property of its own', () => {
+    const inCause = failedRequest();
+    const inProperty = failedRequest();
+    const wrapper = Object.assign(new Error('orders failed', { cause: inCause }), { original: inProperty });
+
+    const found: unknown[] = [];
+    cleanCauseChain(wrapper, (axiosError) => found.push(axiosError));
+
+    expect(found).to.have.members([inCause, inProperty]);
+    expect(inCause.request).to.be.instanceOf(RequestSummary);
+    expect(inProperty.request).to.be.instanceOf(RequestSummary);
   });
 
   it('leaves an error without an Authorization header as it was', () => {
