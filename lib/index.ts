@@ -25,3 +25,4 @@ export type {
   AuthLogger,
   AuthClock,
 } from './options.js';
+export type { RequestSummary } from './redact.js';
