@@ -102,7 +102,7 @@ const UNICODE_ESCAPE = /\\u([0-9A-Fa-f]{4})(?:\\u([dD][c-fC-F][0-9A-Fa-f]{2}))?/
 const HTML_ENTITY = /&(?:#([0-9]{1,7})|#[xX]([0-9A-Fa-f]{1,6})|(amp|lt|gt|quot|apos));/y;
 const JSON_SHORT: Record<string, number> = { '"': 0x22, '\\': 0x5c, '/': 0x2f, b: 0x08, f: 0x0c, n: 0x0a, r: 0x0d, t: 0x09 };
 const HTML_NAMED: Record<string, number> = { amp: 0x26, lt: 0x3c, gt: 0x3e, quot: 0x22, apos: 0x27 };
-/** ASCII text without `%`, `&`, `+` or `\\` is its own decoding (the common case: a plain description). */
+/** ASCII text without `%`, `&`, `+` or a backslash is its own decoding (the common case: a plain description). */
 const NOTHING_TO_DECODE = /^[^%&+\\\u0080-\uffff]*$/;
 
 /**
