@@ -7,18 +7,22 @@ import { dts } from 'rollup-plugin-dts';
 
 const nodeBuiltins = (id) => id.startsWith('node:');
 const peers = (id) => id === 'axios' || id.startsWith('axios/');
+// jose is imported lazily (`await import('jose')`) and only by the JWT client authentication
+// and DPoP paths: it stays a dynamic import in both builds and is never bundled.
+// @opentelemetry/api (an optional peer) likewise, only with `telemetry: true`.
+const lazy = (id) => id === 'jose' || id === '@opentelemetry/api';
 
 export default [
   {
     input: 'lib/index.ts',
     output: { file: 'dist/index.mjs', format: 'es', sourcemap: false },
-    external: (id) => nodeBuiltins(id) || peers(id) || id === 'p-queue',
+    external: (id) => nodeBuiltins(id) || peers(id) || lazy(id) || id === 'p-queue',
     plugins: [typescript({ tsconfig: './tsconfig.build.json' })],
   },
   {
     input: 'lib/index.ts',
     output: { file: 'dist/index.cjs', format: 'cjs', sourcemap: false, exports: 'named', interop: 'auto' },
-    external: (id) => nodeBuiltins(id) || peers(id),
+    external: (id) => nodeBuiltins(id) || peers(id) || lazy(id),
     plugins: [nodeResolve({ exportConditions: ['node', 'import', 'default'] }), commonjs(), typescript({ tsconfig: './tsconfig.build.json' })],
   },
   { input: 'lib/index.ts', output: { file: 'dist/index.d.mts', format: 'es' }, external: peers, plugins: [dts({ tsconfig: './tsconfig.build.json' })] },

@@ -3,6 +3,7 @@
 // replay once, using the token-version rule of design.md), and returns the handle.
 
 import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import { headerOf, isResourceNonceChallenge } from './dpop.js';
 import type { AttachAuthOptions } from './options.js';
 import { OriginGuard } from './origin-guard.js';
 import { REDACTED_AUTHORIZATION, cleanCauseChain, hideRawRequests, isStream, redactAxiosError } from './redact.js';
@@ -21,6 +22,8 @@ export interface AuthHandle {
   revoke(): Promise<RevocationResult>;
   /** GETs `tokenInfoUrl` with the current token and returns the parsed body, typed as `T` (unchecked; default `unknown`). */
   tokenInfo<T = unknown>(): Promise<T>;
+  /** RFC 7662: POSTs the current access token to the introspection endpoint (client authenticated) and returns the parsed body. */
+  introspect(): Promise<unknown>;
   /** Removes both interceptors and every timer. Requests already held still settle. */
   detach(): void;
   /** Counters for metrics. */
@@ -53,7 +56,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const manager = new TokenManager(resolved);
   const guard = new OriginGuard(resolved.origins);
   const owner = nextOwner++;
-  const { retryStatusCodes } = resolved;
+  const { retryStatusCodes, dpop } = resolved;
 
   const guardRedirect = (redirect: RedirectOptions): void => {
     if (redirect.headers === undefined || guard.allowsUrl(redirectTarget(redirect))) return;
@@ -65,7 +68,17 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   /** When each request was first sent and its timeout then, so that a replay cannot restart the clock. */
   const timeBudgets = new WeakMap<AuthAttempt, { startedAt: number; timeout: number }>();
 
-  const attach = (config: InternalAxiosRequestConfig, token: CachedToken, attempt: AuthAttempt): InternalAxiosRequestConfig => {
+  /** Gives a request sent again (a 401 replay, a DPoP nonce retry) what is left of its timeout; false when nothing is. */
+  const spendsLeftOfTimeout = (attempt: AuthAttempt, config: InternalAxiosRequestConfig): boolean => {
+    const budget = timeBudgets.get(attempt);
+    if (budget === undefined) return true;
+    const left = budget.timeout - (performance.now() - budget.startedAt);
+    if (left < 1) return false;
+    config.timeout = Math.ceil(left);
+    return true;
+  };
+
+  const attach = (config: InternalAxiosRequestConfig, token: CachedToken, attempt: AuthAttempt): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
     config.headers.set('Authorization', token.authorization);
     attempt.tokenVersion = token.version;
     const userHook = config.beforeRedirect;
@@ -78,6 +91,13 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       };
       composedHooks.add(composed);
       config.beforeRedirect = composed;
+    }
+    // RFC 9449 §7: a DPoP-bound token goes with a new proof for this very request (a replay gets a new one too).
+    if (dpop !== undefined && token.tokenSet.tokenType === 'DPoP') {
+      return dpop.proof({ htm: config.method ?? 'get', url: instance.getUri(config), accessToken: token.tokenSet.accessToken }).then((proof) => {
+        config.headers.set('DPoP', proof);
+        return config;
+      });
     }
     return config;
   };
@@ -113,6 +133,14 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       return Promise.reject(error);
     }
     const response = error.response;
+    // RFC 9449 §9: the API wants a (new) nonce in the proof. One more send with it: no new token, not the 401 replay.
+    if (dpop !== undefined && response !== undefined && isResourceNonceChallenge(response.status, headerOf(response.headers, 'www-authenticate'))) {
+      const fresh = dpop.rememberNonce(instance.getUri(config), headerOf(response.headers, 'dpop-nonce'));
+      if (!fresh || attempt.nonceRetried || isStream(config.data) || !spendsLeftOfTimeout(attempt, config)) return Promise.reject(redactAxiosError(error));
+      attempt.nonceRetried = true;
+      config.headers.set('Authorization', REDACTED_AUTHORIZATION);
+      return instance.request(config);
+    }
     if (response === undefined || !retryStatusCodes.has(response.status) || isInsufficientScope(response)) {
       return Promise.reject(redactAxiosError(error));
     }
@@ -126,14 +154,9 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       return Promise.reject(redactAxiosError(error));
     }
     // The replay spends what is left of the request's own timeout, not a new one (promise 1 of the design).
-    const budget = timeBudgets.get(attempt);
-    if (budget !== undefined) {
-      const left = budget.timeout - (performance.now() - budget.startedAt);
-      if (left < 1) {
-        error.message += ' (not replayed by axios-oauth-queue: the request timeout has already passed)';
-        return Promise.reject(redactAxiosError(error));
-      }
-      config.timeout = Math.ceil(left);
+    if (!spendsLeftOfTimeout(attempt, config)) {
+      error.message += ' (not replayed by axios-oauth-queue: the request timeout has already passed)';
+      return Promise.reject(redactAxiosError(error));
     }
     // Token-version rule: only a 401 for the token held now invalidates it; a late
     // 401 for an older token replays with the current one and costs no token request.
@@ -151,7 +174,11 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   /** Any success with a token ends a 401 back-off (design.md: reset by any success). */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
     const attempt = attemptOf(response.config);
-    if (attempt !== undefined && attempt.owner === owner && attempt.tokenVersion !== 0) manager.accept(attempt.tokenVersion);
+    if (attempt !== undefined && attempt.owner === owner && attempt.tokenVersion !== 0) {
+      manager.accept(attempt.tokenVersion);
+      // A resource server may hand out the next nonce with any answer (RFC 9449 §9).
+      if (dpop !== undefined) dpop.rememberNonce(instance.getUri(response.config), headerOf(response.headers, 'dpop-nonce'));
+    }
     return response;
   };
 
@@ -164,6 +191,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     refresh: () => manager.refresh(),
     revoke: () => manager.revoke(),
     tokenInfo: () => manager.tokenInfo(),
+    introspect: () => manager.introspect(),
     stats: () => manager.stats(),
     detach: () => {
       if (detached) return;

@@ -22,6 +22,8 @@ export const ErrorCodes = {
   TOKEN_RESPONSE_TOO_LARGE: 'ERR_TOKEN_RESPONSE_TOO_LARGE',
   /** A grant that can run only once (an authorization code) was already spent. */
   GRANT_SPENT: 'ERR_GRANT_SPENT',
+  /** The authorization server metadata (`issuer` discovery) is unusable: another issuer, no token endpoint, not JSON. */
+  DISCOVERY_FAILED: 'ERR_DISCOVERY_FAILED',
   /** The handle was detached while the operation waited. */
   DETACHED: 'ERR_OAUTH_QUEUE_DETACHED',
   /** A refresh failed with an error from outside this package (a bug, a throwing callback); its name is in `cause`. */

@@ -19,6 +19,12 @@ export type {
   RefreshTokenGrant,
   AuthorizationCodeGrant,
   TokenRequestOptions,
+  ClientAssertionOptions,
+  DPoPOptions,
+  PrivateKeyInput,
+  PrivateJwk,
+  KeyObjectLike,
+  HttpsAgentLike,
   RetryOptions,
   AuthEvents,
   TokenSetSource,
@@ -26,3 +32,15 @@ export type {
   AuthClock,
 } from './options.js';
 export type { RequestSummary } from './redact.js';
+export type {
+  TelemetryOptions,
+  TelemetryTracer,
+  TelemetryMeter,
+  TelemetrySpan,
+  TelemetryObservation,
+  TelemetryAttributes,
+  TelemetryCounter,
+  TelemetryHistogram,
+  TelemetryObservable,
+  TelemetryInstrumentOptions,
+} from './telemetry.js';

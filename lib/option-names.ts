@@ -19,6 +19,8 @@ const TOKEN_REQUEST_NAMES: NamesOf<TokenRequestOptions> = {
   params: true,
   headers: true,
   timeout: true,
+  clientAssertion: true,
+  httpsAgent: true,
 };
 
 const RETRY_NAMES: NamesOf<RetryOptions> = { limit: true, baseDelay: true, maxDelay: true };
@@ -35,6 +37,7 @@ const GRANT_NAMES: { readonly [G in Grant as G['type']]: NamesOf<G> } = {
 
 const ATTACH_AUTH_NAMES: NamesOf<AttachAuthOptions> = {
   tokenUrl: true,
+  issuer: true,
   clientId: true,
   clientSecret: true,
   grant: true,
@@ -50,6 +53,9 @@ const ATTACH_AUTH_NAMES: NamesOf<AttachAuthOptions> = {
   subject: true,
   revocationUrl: true,
   tokenInfoUrl: true,
+  introspectionUrl: true,
+  dpop: true,
+  telemetry: true,
   retry: true,
   failureCoolDown: true,
   events: true,

@@ -5,6 +5,7 @@ import type { AuthError } from './errors.js';
 import type { TokenStore } from './stores/token-store.js';
 import type { TokenSet } from './token-set.js';
 import type { InternalAxiosRequestConfig } from 'axios';
+import type { TelemetryOptions } from './telemetry.js';
 
 /** The client credentials grant (RFC 6749 §4.4): the application acts for itself. The default. */
 export interface ClientCredentialsGrant {
@@ -58,16 +59,127 @@ export interface TokenRequestOptions {
    */
   encoding?: 'form' | 'json' | 'query';
   /**
-   * How the client authenticates: `body` (client_id and client_secret as parameters, the default)
-   * or `basic` (HTTP Basic with the form-urlencoded id and secret, RFC 6749 §2.3.1).
+   * How the client authenticates: `body` (client_id and client_secret as parameters, the default),
+   * `basic` (HTTP Basic with the form-urlencoded id and secret, RFC 6749 §2.3.1),
+   * `private_key_jwt` (a JWT signed with `clientAssertion.key`, RFC 7523) or
+   * `client_secret_jwt` (a JWT signed with HMAC-SHA-256 and `clientSecret`), or
+   * `tls_client_auth` / `self_signed_tls_client_auth` (the client certificate of `httpsAgent`,
+   * RFC 8705). The JWT methods load the `jose` package on first use. See docs/client-authentication.md.
    */
-  clientAuth?: 'body' | 'basic';
+  clientAuth?: 'body' | 'basic' | 'private_key_jwt' | 'client_secret_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+  /**
+   * The https agent of token requests (and revocation and introspection). For mTLS (RFC 8705) it carries
+   * the client certificate: `new https.Agent({ cert, key })`. Give the API instance an agent with the
+   * same certificate when the server binds tokens to it.
+   */
+  httpsAgent?: HttpsAgentLike;
+  /** The key and claims of the client assertion, for `clientAuth: 'private_key_jwt'` or `'client_secret_jwt'`. */
+  clientAssertion?: ClientAssertionOptions;
   /** Extra parameters sent with every token request, e.g. `{ audience: 'https://api.example.com' }`. */
   params?: Record<string, string>;
   /** Extra headers sent with every token request. Never used for a Bearer token. */
   headers?: Record<string, string>;
   /** Milliseconds before a token request is abandoned. Default 10000. */
   timeout?: number;
+}
+
+/**
+ * A node:crypto `KeyObject`, described by its shape so that these declarations do not need
+ * `@types/node`: any `KeyObject` of type `"private"` fits.
+ */
+export interface KeyObjectLike {
+  /** `"private"` for a private key. */
+  readonly type: string;
+  /** `"rsa"`, `"ec"`, `"ed25519"`, … */
+  readonly asymmetricKeyType?: string | undefined;
+}
+
+/** A private JSON Web Key (RFC 7517), e.g. what `keyObject.export({ format: 'jwk' })` returns. */
+export interface PrivateJwk {
+  /** The key type: `RSA`, `EC` or `OKP`. */
+  kty?: string;
+  /** The key's id, used as the default `kid`. */
+  kid?: string;
+  /** The key's algorithm, used as the default `alg`. */
+  alg?: string;
+  /** The private member (all key types). */
+  d?: string;
+  /** EC and OKP: the curve and the public coordinates. */
+  crv?: string;
+  /** EC and OKP: the public x coordinate. */
+  x?: string;
+  /** EC: the public y coordinate. */
+  y?: string;
+  /** RSA: the modulus. */
+  n?: string;
+  /** RSA: the public exponent. */
+  e?: string;
+  /** RSA: the first prime factor. */
+  p?: string;
+  /** RSA: the second prime factor. */
+  q?: string;
+  /** RSA: the first factor CRT exponent. */
+  dp?: string;
+  /** RSA: the second factor CRT exponent. */
+  dq?: string;
+  /** RSA: the first CRT coefficient. */
+  qi?: string;
+}
+
+/** A private key as users hold it: PEM text, a private JWK, or a node:crypto `KeyObject`. */
+export type PrivateKeyInput = string | PrivateJwk | KeyObjectLike;
+
+/** A node:https `Agent`, described by its shape so that these declarations do not need `@types/node`. */
+export interface HttpsAgentLike {
+  /** The agent's TLS options: for mTLS, `cert` and `key` (or `pfx`). */
+  readonly options: object;
+}
+
+/**
+ * The signed JWT a client authenticates with (RFC 7523 §2.2): `iss` = `sub` = the client id,
+ * `aud` = the token endpoint, a new `jti` and `iat`/`exp` for every request.
+ *
+ * @example
+ * tokenRequest: { clientAuth: 'private_key_jwt', clientAssertion: { key: fs.readFileSync('client.key', 'utf8'), kid: 'key-1' } }
+ */
+export interface ClientAssertionOptions {
+  /**
+   * The private key for `private_key_jwt`: PEM text (PKCS#8, PKCS#1 or SEC1), a private JWK,
+   * or a `KeyObject`. Never logged or put in an error. Not used by `client_secret_jwt`.
+   */
+  key?: PrivateKeyInput;
+  /**
+   * The JWS algorithm. For `private_key_jwt`: RS256, PS256, ES256, EdDSA (and their 384/512
+   * variants); default from the key (RSA → RS256, P-256 → ES256, Ed25519 → EdDSA, or the JWK's
+   * `alg`). For `client_secret_jwt`: HS256 (default), HS384 or HS512.
+   */
+  alg?: string;
+  /** The `kid` header, so the server picks the right key from the client's JWKS. Default: the JWK's `kid`, else none. */
+  kid?: string;
+  /**
+   * The client's X.509 certificate (PEM) for `private_key_jwt`: its SHA-1 and SHA-256 thumbprints
+   * go in the `x5t` and `x5t#S256` headers, which Microsoft Entra ID uses to find the key.
+   */
+  certificate?: string | Uint8Array;
+  /** Seconds the assertion is valid (`exp - iat`). Default 60. */
+  lifetime?: number;
+  /**
+   * The `aud` claim: `token_endpoint` (the token endpoint URL, the default, which RFC 7523 and
+   * OpenID Connect Core name) or `issuer` (the issuer identifier, as newer profiles such as
+   * FAPI 2.0 ask; needs `issuer`).
+   */
+  audience?: 'token_endpoint' | 'issuer';
+}
+
+/**
+ * DPoP (RFC 9449): the key that proves possession of the tokens. Without `key`, an ES256 key pair
+ * is generated for the handle (the tokens it gets are bound to it, so they die with the process).
+ */
+export interface DPoPOptions {
+  /** The private key of the proofs: PEM text, a private JWK or a `KeyObject`. Default: a generated P-256 key. */
+  key?: PrivateKeyInput;
+  /** The JWS algorithm (ES256, PS256, RS256, EdDSA, …). Default: inferred from the key; ES256 for a generated key. */
+  alg?: string;
 }
 
 /** How transient token endpoint failures (network, timeout, 5xx, 429) are retried. */
@@ -140,8 +252,15 @@ export interface AuthClock {
 
 /** The options of `attachAuth`. */
 export interface AttachAuthOptions {
-  /** The token endpoint, e.g. `https://api.mvmnt.io/oauth2/token`. Required. */
-  tokenUrl: string;
+  /** The token endpoint, e.g. `https://api.mvmnt.io/oauth2/token`. Required unless `issuer` is given. */
+  tokenUrl?: string;
+  /**
+   * The authorization server's issuer identifier, e.g. `https://login.example.com/tenant`, instead of
+   * `tokenUrl`: the token, revocation and introspection endpoints, the client authentication methods
+   * and the DPoP algorithms are read from its metadata (RFC 8414, OpenID Connect Discovery), once,
+   * and its `issuer` must match exactly. See docs/discovery.md.
+   */
+  issuer?: string;
   /** The client identifier issued by the provider. Required. */
   clientId: string;
   /** The client secret. Optional for public clients. Never logged or put in an error. */
@@ -171,6 +290,18 @@ export interface AttachAuthOptions {
    * Presets set it to the provider's API origin; the instance's `baseURL`, when it has one, wins.
    */
   defaultOrigins?: readonly string[];
+  /**
+   * DPoP (RFC 9449): `true` (a generated ES256 key) or `{ key, alg }`. Every token request and every
+   * API request then carries a new DPoP proof, tokens are sent as `Authorization: DPoP …`, and server
+   * nonces are honoured. Loads the `jose` package on first use. See docs/dpop.md.
+   */
+  dpop?: boolean | DPoPOptions;
+  /**
+   * OpenTelemetry: `true` uses `@opentelemetry/api` (an optional peer, imported on first use; a no-op
+   * when it is not installed), or give `{ tracer, meter }`. A span per token request and instruments
+   * mirroring `handle.stats()`. Default: off. See docs/telemetry.md.
+   */
+  telemetry?: boolean | TelemetryOptions;
   /** Allow sending the token over plain http to hosts other than loopback. Default false. */
   allowInsecureHttp?: boolean;
   /** Where token sets are cached. Default: a new `MemoryTokenStore` for this handle. */
@@ -184,8 +315,13 @@ export interface AttachAuthOptions {
    * Not a secret, but hashed into the store key like the rest of the identity.
    */
   subject?: string;
-  /** RFC 7009 revocation endpoint used by `handle.revoke()`. */
+  /** RFC 7009 revocation endpoint used by `handle.revoke()`. With `issuer`, default: the metadata's `revocation_endpoint`. */
   revocationUrl?: string;
+  /**
+   * RFC 7662 introspection endpoint used by `handle.introspect()` (POST with the current access token;
+   * the client authenticates as at the token endpoint). With `issuer`, the metadata's `introspection_endpoint`.
+   */
+  introspectionUrl?: string;
   /** Token info endpoint used by `handle.tokenInfo()` (GET with the current Bearer token). */
   tokenInfoUrl?: string;
   /** Retries of transient token endpoint failures. */

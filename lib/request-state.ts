@@ -13,6 +13,8 @@ export class AuthAttempt {
   tokenVersion = 0;
   /** True once the request has been replayed after a 401: never a second time. */
   replayed = false;
+  /** Set once the request has been sent again with a resource server's new DPoP nonce (RFC 9449 §9): never twice. */
+  nonceRetried = false;
 
   constructor(owner: number) {
     this.owner = owner;

@@ -3,6 +3,11 @@
 // ever repeats a secret or a URL's query string.
 
 import type { AxiosInstance } from 'axios';
+import { Agent as HttpsAgent } from 'node:https';
+import { resolveClientAssertion } from './client-assertion.js';
+import { checkIssuer } from './discovery.js';
+import { resolveDPoP, type DPoP } from './dpop.js';
+import type { TelemetryOptions } from './telemetry.js';
 import { ConfigurationError } from './errors.js';
 import type { AttachAuthOptions, AuthEvents, AuthLogger, Grant } from './options.js';
 import { rejectUnknownOptions } from './option-names.js';
@@ -21,6 +26,12 @@ export interface ResolvedRetry {
 
 export interface ResolvedOptions {
   endpoint: TokenEndpointConfig;
+  /** With `issuer`: the endpoints come from the server metadata (lib/discovery.ts). */
+  issuer: string | undefined;
+  /** DPoP (RFC 9449): proofs for the token endpoint and the API (lib/dpop.ts). */
+  dpop: DPoP | undefined;
+  /** OpenTelemetry (lib/telemetry.ts): `true`, given providers, or undefined when off. */
+  telemetry: true | TelemetryOptions | undefined;
   grant: Grant;
   scope: string | undefined;
   refreshWindowMs: number;
@@ -31,6 +42,7 @@ export interface ResolvedOptions {
   storeKey: string;
   revocationUrl: string | undefined;
   tokenInfoUrl: string | undefined;
+  introspectionUrl: string | undefined;
   retry: ResolvedRetry;
   failureCoolDownMs: number;
   events: AuthEvents;
@@ -49,7 +61,10 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   rejectUnknownOptions(options);
   const allowInsecureHttp = optionalBoolean(options.allowInsecureHttp, 'allowInsecureHttp') ?? false;
 
-  const tokenUrl = requireUrl(options.tokenUrl, 'tokenUrl', allowInsecureHttp);
+  const issuer = options.issuer === undefined ? undefined : checkIssuer(options.issuer, (url) => isUsableUrl(url, allowInsecureHttp));
+  if (issuer !== undefined && options.tokenUrl !== undefined) throw new ConfigurationError('tokenUrl', 'must not be given with issuer: the token endpoint comes from the server metadata');
+  // With an issuer, the token identity is the issuer's (the token endpoint is not known yet).
+  const tokenUrl = issuer ?? requireUrl(options.tokenUrl, 'tokenUrl', allowInsecureHttp);
   if (typeof options.clientId !== 'string' || options.clientId === '') throw new ConfigurationError('clientId', 'must be a non-empty string');
   if (options.clientSecret !== undefined && typeof options.clientSecret !== 'string') throw new ConfigurationError('clientSecret', 'must be a string when given');
 
@@ -60,7 +75,12 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   const method = oneOf(tokenRequest.method ?? 'POST', ['POST', 'GET'] as const, 'tokenRequest.method');
   const encoding = oneOf(tokenRequest.encoding ?? (method === 'GET' ? 'query' : 'form'), ['form', 'json', 'query'] as const, 'tokenRequest.encoding');
   if (method === 'GET' && encoding !== 'query') throw new ConfigurationError('tokenRequest.encoding', 'must be "query" when tokenRequest.method is "GET" (a GET has no body)');
-  const clientAuth = oneOf(tokenRequest.clientAuth ?? 'body', ['body', 'basic'] as const, 'tokenRequest.clientAuth');
+  const clientAuth = oneOf(
+    tokenRequest.clientAuth ?? 'body',
+    ['body', 'basic', 'private_key_jwt', 'client_secret_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'] as const,
+    'tokenRequest.clientAuth',
+  );
+  const httpsAgent = resolveHttpsAgent(tokenRequest.httpsAgent, clientAuth);
   const params = stringRecord(tokenRequest.params, 'tokenRequest.params');
   const headers = stringRecord(tokenRequest.headers, 'tokenRequest.headers');
   if (Object.keys(headers).some((name) => name.toLowerCase() === 'authorization' && /^bearer\s/i.test(headers[name] ?? ''))) {
@@ -89,6 +109,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   }
   const revocationUrl = options.revocationUrl === undefined ? undefined : requireUrl(options.revocationUrl, 'revocationUrl', allowInsecureHttp);
   const tokenInfoUrl = options.tokenInfoUrl === undefined ? undefined : requireUrl(options.tokenInfoUrl, 'tokenInfoUrl', allowInsecureHttp);
+  const introspectionUrl = options.introspectionUrl === undefined ? undefined : requireUrl(options.introspectionUrl, 'introspectionUrl', allowInsecureHttp);
 
   const retry = options.retry ?? {};
   const resolvedRetry: ResolvedRetry = {
@@ -100,6 +121,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   const clock = options.clock;
   if (clock !== undefined && typeof clock.now !== 'function') throw new ConfigurationError('clock', 'must have a now() method returning epoch milliseconds');
 
+  const now = clock === undefined ? Date.now : () => clock.now();
   const endpoint: TokenEndpointConfig = {
     tokenUrl,
     clientId: options.clientId,
@@ -111,8 +133,29 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     headers,
     timeout,
   };
+  if (httpsAgent !== undefined) endpoint.httpsAgent = httpsAgent;
+  if (httpsAgent !== undefined && issuer === undefined && !tokenUrl.startsWith('https:')) {
+    throw new ConfigurationError('tokenRequest.httpsAgent', 'needs an https tokenUrl: the client certificate travels in the TLS handshake');
+  }
+  if (clientAuth === 'private_key_jwt' || clientAuth === 'client_secret_jwt') {
+    const { assertion, audience } = resolveClientAssertion(clientAuth, tokenRequest.clientAssertion, { clientId: options.clientId, clientSecret: options.clientSecret, issuer }, now);
+    endpoint.assertion = assertion;
+    if (audience === 'issuer') endpoint.assertionAudience = issuer;
+  } else if (tokenRequest.clientAssertion !== undefined) {
+    throw new ConfigurationError('tokenRequest.clientAssertion', 'is used only with clientAuth "private_key_jwt" or "client_secret_jwt"');
+  }
+  const dpop = resolveDPoP(options.dpop, now);
+  if (dpop !== undefined) endpoint.dpop = dpop;
+  if (issuer !== undefined) {
+    endpoint.issuer = issuer;
+    endpoint.checkUrl = (url) => isUsableUrl(url, allowInsecureHttp);
+    endpoint.clientAuthFromMetadata = tokenRequest.clientAuth === undefined && options.clientSecret !== undefined;
+  }
   return {
     endpoint,
+    issuer,
+    dpop,
+    telemetry: resolveTelemetry(options.telemetry),
     grant,
     scope,
     refreshWindowMs: refreshWindow * 1000,
@@ -123,12 +166,47 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     storeKey: tokenKey({ tokenUrl, clientId: options.clientId, grant, scope, params, subject }),
     revocationUrl,
     tokenInfoUrl,
+    introspectionUrl,
     retry: resolvedRetry,
     failureCoolDownMs,
     events: options.events ?? {},
     logger: options.logger ?? {},
-    now: clock === undefined ? Date.now : () => clock.now(),
+    now,
   };
+}
+
+function resolveTelemetry(telemetry: unknown): true | TelemetryOptions | undefined {
+  if (telemetry === undefined || telemetry === false) return undefined;
+  if (telemetry === true) return true;
+  if (telemetry === null || typeof telemetry !== 'object') throw new ConfigurationError('telemetry', 'must be true, false, or { tracer, meter }');
+  const { tracer, meter } = telemetry as TelemetryOptions;
+  if (tracer !== undefined && typeof tracer.startSpan !== 'function') throw new ConfigurationError('telemetry.tracer', 'must be an OpenTelemetry Tracer');
+  if (meter !== undefined && typeof meter.createCounter !== 'function') throw new ConfigurationError('telemetry.meter', 'must be an OpenTelemetry Meter');
+  return telemetry as TelemetryOptions;
+}
+
+/** RFC 8705: the mTLS methods authenticate with the certificate of the token requests' https agent. */
+function resolveHttpsAgent(agent: unknown, clientAuth: string): HttpsAgent | undefined {
+  const mtls = clientAuth === 'tls_client_auth' || clientAuth === 'self_signed_tls_client_auth';
+  if (agent === undefined) {
+    if (mtls) throw new ConfigurationError('tokenRequest.httpsAgent', `is required for clientAuth "${clientAuth}": an https.Agent with the client certificate (cert and key)`);
+    return undefined;
+  }
+  if (!(agent instanceof HttpsAgent)) throw new ConfigurationError('tokenRequest.httpsAgent', 'must be an https.Agent');
+  if (mtls && (agent.options.cert === undefined || agent.options.key === undefined) && agent.options.pfx === undefined) {
+    throw new ConfigurationError('tokenRequest.httpsAgent', `must carry the client certificate (cert and key, or pfx) for clientAuth "${clientAuth}"`);
+  }
+  return agent;
+}
+
+/** True for an absolute http(s) URL that may carry credentials: https, loopback http, or http with allowInsecureHttp. */
+function isUsableUrl(value: string, allowInsecureHttp: boolean): boolean {
+  try {
+    requireUrl(value, 'url', allowInsecureHttp);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function requireUrl(value: unknown, option: string, allowInsecureHttp: boolean): string {

@@ -4,7 +4,11 @@
 // answer to a parsed body or a typed error that carries no secret.
 
 import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
-import { ErrorCodes, OAuthError, TokenEndpointError } from './errors.js';
+import type { Agent as HttpsAgent } from 'node:https';
+import type { ClientAssertion } from './client-assertion.js';
+import { Discovery } from './discovery.js';
+import { headerOf, isTokenEndpointNonceError, type DPoP } from './dpop.js';
+import { ConfigurationError, ErrorCodes, OAuthError, TokenEndpointError } from './errors.js';
 import { formEncode } from './form-encode.js';
 import { redactSecrets } from './secret-scrubber.js';
 import { clockOffsetFromDate } from './token-set.js';
@@ -18,7 +22,21 @@ export interface TokenEndpointConfig {
   clientSecret: string | undefined;
   method: 'POST' | 'GET';
   encoding: 'form' | 'json' | 'query';
-  clientAuth: 'body' | 'basic';
+  clientAuth: 'body' | 'basic' | 'private_key_jwt' | 'client_secret_jwt' | 'tls_client_auth' | 'self_signed_tls_client_auth';
+  /** The https agent of token requests: for mTLS (RFC 8705), the one that carries the client certificate. */
+  httpsAgent?: HttpsAgent | undefined;
+  /** Signs the client assertion of `private_key_jwt` and `client_secret_jwt` (RFC 7523). */
+  assertion?: ClientAssertion | undefined;
+  /** The `aud` of client assertions: the token endpoint URL (default) or the issuer identifier. */
+  assertionAudience?: string | undefined;
+  /** DPoP (RFC 9449): a proof on every token request, and the server's nonces. */
+  dpop?: DPoP | undefined;
+  /** With `issuer`: the server metadata names the endpoints (and, when `clientAuth` was not given, the method). */
+  issuer?: string | undefined;
+  /** Whether an endpoint URL from the metadata may be used (https, or loopback http, or allowInsecureHttp). */
+  checkUrl?: ((url: string) => boolean) | undefined;
+  /** True when `clientAuth` was not given and the metadata may choose between `basic` and `body`. */
+  clientAuthFromMetadata?: boolean | undefined;
   params: Record<string, string>;
   headers: Record<string, string>;
   timeout: number;
@@ -50,13 +68,17 @@ export class TokenEndpoint {
   readonly #config: TokenEndpointConfig;
   readonly #http: AxiosInstance;
   readonly #now: () => number;
+  readonly #discovery: Discovery | undefined;
   /** Values to scrub from any text a server sends back: the secret, the password, tokens. */
   readonly #secrets: () => readonly (string | undefined)[];
 
   constructor(config: TokenEndpointConfig, now: () => number, secrets: () => readonly (string | undefined)[]) {
     this.#config = config;
     this.#now = now;
-    this.#secrets = secrets;
+    const { issuer, checkUrl } = config;
+    this.#discovery = issuer === undefined ? undefined : new Discovery({ issuer, checkUrl: checkUrl ?? (() => true), fetchJson: (url, purpose) => this.fetchJson(url, purpose), now });
+    // Client assertions sent lately are secrets too: a server may echo one back.
+    this.#secrets = config.assertion === undefined ? secrets : () => [...secrets(), ...(config.assertion?.recent() ?? [])];
     // A private instance: the user's interceptors never see a token request, and
     // nothing here ever carries a Bearer header.
     this.#http = axios.create({
@@ -67,13 +89,51 @@ export class TokenEndpoint {
       transformRequest: [(data: unknown) => data],
       transformResponse: [(data: unknown) => data],
       validateStatus: () => true,
+      // mTLS (RFC 8705): the client certificate travels with the TLS handshake of every token request.
+      ...(config.httpsAgent === undefined ? {} : { httpsAgent: config.httpsAgent }),
     });
   }
 
   /** Runs one token request with these grant parameters and returns the parsed 2xx body. */
   async requestToken(grantParameters: Record<string, string>): Promise<TokenEndpointAnswer> {
     const parameters: Record<string, string> = { ...grantParameters, ...this.#config.params };
-    return this.#send(this.#config.tokenUrl, this.#config.method, this.#config.encoding, parameters, 'token');
+    const discovery = this.#discovery;
+    if (discovery === undefined) return this.#send(this.#config.tokenUrl, this.#config.method, this.#config.encoding, parameters, 'token');
+    try {
+      return await this.#send(await this.tokenUrl(), this.#config.method, this.#config.encoding, parameters, 'token');
+    } catch (error) {
+      // The endpoint the metadata named is gone or moved: read the metadata again next time.
+      if (error instanceof TokenEndpointError && (error.code === ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE || error.status === 404)) discovery.invalidate();
+      throw error;
+    }
+  }
+
+  /** The token endpoint URL: from the options, or from the server metadata. */
+  async tokenUrl(): Promise<string> {
+    const discovery = this.#discovery;
+    if (discovery === undefined) return this.#config.tokenUrl;
+    const metadata = await discovery.metadata();
+    // RFC 8705 §5: a client with a certificate uses the mTLS aliases where the server names them.
+    return (this.#config.httpsAgent === undefined ? undefined : metadata.mtls_endpoint_aliases?.token_endpoint) ?? metadata.token_endpoint;
+  }
+
+  /** An endpoint the server metadata names (`issuer` discovery only), or undefined. */
+  async discoveredUrl(name: 'revocation_endpoint' | 'introspection_endpoint'): Promise<string | undefined> {
+    const discovery = this.#discovery;
+    if (discovery === undefined) return undefined;
+    const metadata = await discovery.metadata();
+    return (this.#config.httpsAgent === undefined ? undefined : metadata.mtls_endpoint_aliases?.[name]) ?? metadata[name];
+  }
+
+  /** GETs `url` (no credentials) and returns its parsed JSON body: the server metadata document. */
+  async fetchJson(url: string, purpose: string): Promise<unknown> {
+    const response = await this.#exchange(url, { method: 'GET', url, headers: { Accept: 'application/json', Authorization: false } });
+    return this.#readAnswer(response, url, purpose).body;
+  }
+
+  /** RFC 7662: asks the server about `token`, authenticating the client as for a token request. */
+  async introspectToken(introspectionUrl: string, token: string): Promise<unknown> {
+    return (await this.#send(introspectionUrl, 'POST', 'form', { token, token_type_hint: 'access_token' }, 'introspection')).body;
   }
 
   /** RFC 7009: asks the server to revoke `token`. Resolves on 200 whatever the token's state. */
@@ -98,15 +158,24 @@ export class TokenEndpoint {
     parameters: Record<string, string>,
     purpose: string,
     emptyBodyIsFine = false,
+    nonceRetry = true,
   ): Promise<TokenEndpointAnswer> {
-    const { clientId, clientSecret, clientAuth } = this.#config;
+    const { clientId, clientSecret } = this.#config;
+    const dpop = purpose === 'token' ? this.#config.dpop : undefined;
+    const clientAuth = this.#config.clientAuthFromMetadata === true ? await this.#clientAuthFromMetadata() : this.#config.clientAuth;
     const all: Record<string, string> = { ...parameters };
     const headers: Record<string, string | false> = { Accept: 'application/json', ...this.#config.headers };
     if (clientAuth === 'basic') {
       headers['Authorization'] = basicAuthorization(clientId, clientSecret ?? '');
     } else {
-      all['client_id'] = clientId;
-      if (clientSecret !== undefined) all['client_secret'] = clientSecret;
+      if (this.#config.assertion !== undefined) {
+        // Signed anew for every request: a server spends each jti once (RFC 7523 §3).
+        Object.assign(all, await this.#config.assertion.parameters(this.#config.assertionAudience ?? (await this.tokenUrl())));
+      } else {
+        all['client_id'] = clientId;
+        // With mTLS the certificate authenticates the client (RFC 8705 §2): no secret goes in the body.
+        if (clientSecret !== undefined && clientAuth !== 'tls_client_auth' && clientAuth !== 'self_signed_tls_client_auth') all['client_secret'] = clientSecret;
+      }
       // Whatever axios.defaults say, a token request never carries an Authorization header.
       headers['Authorization'] = false;
     }
@@ -124,8 +193,30 @@ export class TokenEndpoint {
         .join('&');
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
     }
+    if (dpop !== undefined) headers['DPoP'] = await this.#proof(dpop, method, url);
     const response = await this.#exchange(url, { method: method as Method, url: target, headers, data });
+    // RFC 9449 §8: one more try with the server's nonce, rebuilt whole: oidc-provider authenticates the
+    // client before it checks the proof, so the first assertion's jti is spent and a new one is signed.
+    if (dpop !== undefined && dpop.rememberNonce(url, headerOf(response.headers, 'dpop-nonce')) && nonceRetry && isTokenEndpointNonceError(response.status, response.data)) {
+      return this.#send(url, method, encoding, parameters, purpose, emptyBodyIsFine, false);
+    }
     return this.#readAnswer(response, url, purpose, emptyBodyIsFine);
+  }
+
+  /** A DPoP proof for the token endpoint, in an algorithm the server metadata (when read) accepts. */
+  async #proof(dpop: DPoP, method: string, url: string): Promise<string> {
+    const accepted = this.#discovery === undefined ? undefined : (await this.#discovery.metadata()).dpop_signing_alg_values_supported;
+    if (accepted !== undefined && !accepted.includes(dpop.alg)) {
+      throw new ConfigurationError('dpop.alg', `is ${dpop.alg}, which the server does not accept for DPoP proofs (it lists ${accepted.join(', ')})`);
+    }
+    return dpop.proof({ htm: method, url });
+  }
+
+  /** RFC 8414 §2: without a list the server supports client_secret_basic; Basic is preferred where both are listed. */
+  async #clientAuthFromMetadata(): Promise<TokenEndpointConfig['clientAuth']> {
+    const methods = this.#discovery === undefined ? undefined : (await this.#discovery.metadata()).token_endpoint_auth_methods_supported;
+    if (methods === undefined || methods.includes('client_secret_basic')) return 'basic';
+    return methods.includes('client_secret_post') ? 'body' : this.#config.clientAuth;
   }
 
   /** Sends one request; network failures become TokenEndpointError with a scrubbed cause. */

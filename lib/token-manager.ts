@@ -14,6 +14,7 @@ import { ClusterRefresh, hasLock, type StoreReporter } from './cluster-refresh.j
 import type { AuthEvents, TokenSetSource } from './options.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import { describeStoreError, type StoredTokenSet, type TokenStore } from './stores/token-store.js';
+import { Telemetry } from './telemetry.js';
 import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
 import { effectiveRefreshWindow, normaliseTokenResponse, type TokenSet } from './token-set.js';
 
@@ -84,6 +85,8 @@ function flightsOf(store: TokenStore): Map<string, Promise<CachedToken>> {
 export class TokenManager {
   readonly #options: ResolvedOptions;
   readonly #endpoint: TokenEndpoint;
+  /** Spans and metrics (`telemetry` option); undefined when off. */
+  readonly #telemetry: Telemetry | undefined;
   readonly #queue = new PQueue({ concurrency: Number.POSITIVE_INFINITY });
   readonly #timers = new Set<{ timer: NodeJS.Timeout; reject: (error: Error) => void }>();
   readonly #now: () => number;
@@ -119,6 +122,7 @@ export class TokenManager {
     this.#now = options.now;
     this.#calls = new SafeCalls(options.logger, options.events, (text) => this.#scrubList.scrub(text));
     this.#endpoint = new TokenEndpoint(options.endpoint, options.now, () => [...this.#scrubList.values()]);
+    this.#telemetry = options.telemetry === undefined ? undefined : new Telemetry(options.telemetry, options.endpoint.tokenUrl, () => this.stats());
     if (options.grant.type === 'refresh_token') this.#refreshToken = options.grant.refreshToken;
     const { store } = options;
     this.#cluster = hasLock(store)
@@ -246,8 +250,8 @@ export class TokenManager {
 
   /** RFC 7009: revokes the refresh token and the access token held, then forgets the token set. */
   async revoke(): Promise<RevocationResult> {
-    const url = this.#options.revocationUrl;
-    if (url === undefined) throw new ConfigurationError('revocationUrl', 'is required for handle.revoke()');
+    const url = this.#options.revocationUrl ?? (await this.#endpoint.discoveredUrl('revocation_endpoint'));
+    if (url === undefined) throw new ConfigurationError('revocationUrl', `is required for handle.revoke()${this.#options.issuer === undefined ? '' : ' (the server metadata names no revocation_endpoint)'}`);
     if (this.#inflight !== undefined) await this.#inflight.catch(noop);
     const accessToken = this.#current?.tokenSet.accessToken;
     const refreshToken = this.#refreshToken;
@@ -269,6 +273,14 @@ export class TokenManager {
     const tokenSet = await this.getToken();
     // A refresh meanwhile may replace the token; the one sent stays scrubbed until the answer is read.
     return (await this.#scrubList.using([tokenSet.accessToken], () => this.#endpoint.tokenInfo(url, tokenSet.accessToken))) as T;
+  }
+
+  /** RFC 7662: the introspection endpoint's answer about the current access token (the client authenticates). */
+  async introspect(): Promise<unknown> {
+    const url = this.#options.introspectionUrl ?? (await this.#endpoint.discoveredUrl('introspection_endpoint'));
+    if (url === undefined) throw new ConfigurationError('introspectionUrl', `is required for handle.introspect()${this.#options.issuer === undefined ? '' : ' (the server metadata names no introspection_endpoint)'}`);
+    const tokenSet = await this.getToken();
+    return this.#endpoint.introspectToken(url, tokenSet.accessToken);
   }
 
   /** Stops every timer; a refresh waiting on one rejects, so nothing held hangs. */
@@ -418,7 +430,7 @@ export class TokenManager {
     const { limit } = this.#options.retry;
     for (let attempt = 0; ; attempt += 1) {
       try {
-        return await this.#sendOnce(parameters);
+        return await this.#sendOnce(parameters, attempt);
       } catch (error) {
         if (this.#detached || attempt >= limit || !isTransientError(error)) throw error;
         const delay = this.#backoff(attempt, (error as { retryAfterMs?: number }).retryAfterMs);
@@ -429,12 +441,13 @@ export class TokenManager {
     }
   }
 
-  async #sendOnce(parameters: Record<string, string>): Promise<TokenEndpointAnswer> {
+  async #sendOnce(parameters: Record<string, string>, attempt = 0): Promise<TokenEndpointAnswer> {
     this.#stats.tokenRequests += 1;
     this.#stats.tokenRequestsInFlight += 1;
     const startedAt = performance.now();
     try {
-      const answer = await this.#endpoint.requestToken(parameters);
+      const send = () => this.#endpoint.requestToken(parameters);
+      const answer = await (this.#telemetry === undefined ? send() : this.#telemetry.traceTokenRequest(parameters['grant_type'] ?? 'unknown', attempt, send));
       this.#tokenLatencyMs = performance.now() - startedAt;
       return answer;
     } finally {
@@ -474,6 +487,7 @@ export class TokenManager {
       receivedAt: answer.receivedAt,
       clockOffset: answer.clockOffset,
       defaultExpiresIn: this.#options.defaultExpiresIn,
+      dpop: this.#options.dpop !== undefined,
     });
     // A rotated refresh token replaces the old one at once; without a new one the old stays valid (RFC 6749 §6).
     if (tokenSet.refreshToken !== undefined) this.#refreshToken = tokenSet.refreshToken;
@@ -494,7 +508,7 @@ export class TokenManager {
       receivedAt,
       refreshAt,
       expiresAt,
-      authorization: `Bearer ${tokenSet.accessToken}`,
+      authorization: `${tokenSet.tokenType} ${tokenSet.accessToken}`,
       invalidated: false,
       accepted: false,
       refusedUnaccepted: false,

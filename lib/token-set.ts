@@ -26,10 +26,10 @@ export interface TokenResponseBody {
 
 /** The token set the package holds, camel-cased and normalised. */
 export interface TokenSet {
-  /** The access token, sent as `Authorization: Bearer <accessToken>`. */
+  /** The access token, sent as `Authorization: <tokenType> <accessToken>`. */
   accessToken: string;
-  /** Always `Bearer`, whatever case the server used. */
-  tokenType: 'Bearer';
+  /** `Bearer`, whatever case the server used; `DPoP` for a DPoP-bound token (RFC 9449, only with the `dpop` option). */
+  tokenType: 'Bearer' | 'DPoP';
   /** When the access token expires, in epoch milliseconds of the local clock; absent when unknown. */
   expiresAt?: number;
   /** The refresh token, when the server issued one. */
@@ -52,6 +52,8 @@ export interface NormaliseContext {
   clockOffset?: number;
   /** Lifetime to assume when the answer gives none, seconds. */
   defaultExpiresIn?: number | undefined;
+  /** True when the client sent a DPoP proof: a `DPoP` token type is then expected (RFC 9449 §5). */
+  dpop?: boolean | undefined;
 }
 
 /** Validates a token response and builds its TokenSet, or throws a TokenEndpointError naming what is wrong. */
@@ -71,13 +73,16 @@ export function normaliseTokenResponse(body: unknown, context: NormaliseContext)
     // Sent as is, such a token would fail every request (Node refuses the header) or split it (CR LF).
     throw invalid('the token response has an access_token that cannot be sent in an Authorization header (whitespace, control or non-ASCII characters)');
   }
-  // The header always says `Bearer` (never the server's spelling), so token_type only has to mean Bearer.
-  if (response.token_type !== undefined && response.token_type !== null && (typeof response.token_type !== 'string' || response.token_type.trim().toLowerCase() !== 'bearer')) {
-    throw invalid('the token response has a token_type other than Bearer, which this package cannot send');
+  // The header says `Bearer` (or `DPoP` for a DPoP-bound token), never the server's spelling,
+  // so token_type only has to mean one of them; a missing or null token_type means Bearer.
+  const tokenType = typeof response.token_type === 'string' ? response.token_type.trim().toLowerCase() : response.token_type ?? undefined;
+  const isDPoP = context.dpop === true && tokenType === 'dpop';
+  if (tokenType !== undefined && tokenType !== 'bearer' && !isDPoP) {
+    throw invalid(`the token response has a token_type other than Bearer${context.dpop === true ? ' or DPoP' : ''}, which this package cannot send`);
   }
   const offset = context.clockOffset ?? 0;
   const expiresAt = computeExpiresAt(response, context.receivedAt, offset, context.defaultExpiresIn);
-  const tokenSet: TokenSet = { accessToken: response.access_token, tokenType: 'Bearer', raw: response };
+  const tokenSet: TokenSet = { accessToken: response.access_token, tokenType: isDPoP ? 'DPoP' : 'Bearer', raw: response };
   if (expiresAt !== undefined) tokenSet.expiresAt = expiresAt;
   if (typeof response.refresh_token === 'string' && response.refresh_token.length > 0) tokenSet.refreshToken = response.refresh_token;
   if (typeof response.scope === 'string') tokenSet.scope = response.scope;

@@ -50,7 +50,7 @@ describe('resolve-options', () => {
       ['an unknown tokenRequest.encoding', { ...BASE, tokenRequest: { encoding: 'xml' } }, 'tokenRequest.encoding'],
       ['a GET with form encoding', { ...BASE, tokenRequest: { method: 'GET', encoding: 'form' } }, 'tokenRequest.encoding'],
       ['a GET with json encoding', { ...BASE, tokenRequest: { method: 'GET', encoding: 'json' } }, 'tokenRequest.encoding'],
-      ['an unknown tokenRequest.clientAuth', { ...BASE, tokenRequest: { clientAuth: 'private_key_jwt' } }, 'tokenRequest.clientAuth'],
+      ['an unknown tokenRequest.clientAuth', { ...BASE, tokenRequest: { clientAuth: 'client_secret_digest' } }, 'tokenRequest.clientAuth'],
       ['a zero tokenRequest.timeout', { ...BASE, tokenRequest: { timeout: 0 } }, 'tokenRequest.timeout'],
       ['a non-finite tokenRequest.timeout', { ...BASE, tokenRequest: { timeout: Number.NaN } }, 'tokenRequest.timeout'],
       ['a tokenRequest.params value that is not a string', { ...BASE, tokenRequest: { params: { audience: 1 } } }, 'tokenRequest.params.audience'],

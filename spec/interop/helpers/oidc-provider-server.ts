@@ -80,8 +80,14 @@ export interface OidcProviderServer {
   close(): Promise<void>;
 }
 
+/** What a suite adds to the standard set-up: its own clients and features (DPoP, …). */
+export interface OidcProviderExtras {
+  clients?: Record<string, unknown>[];
+  features?: Record<string, unknown>;
+}
+
 /** Starts oidc-provider on 127.0.0.1, port 0. */
-export async function startOidcProvider(): Promise<OidcProviderServer> {
+export async function startOidcProvider(extras: OidcProviderExtras = {}): Promise<OidcProviderServer> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -104,6 +110,7 @@ export async function startOidcProvider(): Promise<OidcProviderServer> {
         token_endpoint_auth_method: 'client_secret_basic',
       },
       { client_id: API_CLIENT.id, client_secret: API_CLIENT.secret, grant_types: [], token_endpoint_auth_method: 'client_secret_basic', ...noClientCredentialsFlow },
+      ...(extras.clients ?? []).map((client) => ({ ...noClientCredentialsFlow, ...client })),
     ],
     jwks: { keys: [signingKey] },
     clientDefaults: { id_token_signed_response_alg: 'ES256' },
@@ -130,6 +137,7 @@ export async function startOidcProvider(): Promise<OidcProviderServer> {
         useGrantedResource: () => true,
         getResourceServerInfo: () => ({ scope: 'api:read', audience: JWT_AUDIENCE, accessTokenFormat: 'jwt', accessTokenTTL: 60, jwt: { sign: { alg: 'ES256' } } }),
       },
+      ...extras.features,
     },
   };
 
