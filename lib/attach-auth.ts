@@ -6,7 +6,7 @@ import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosReques
 import { headerOf, isResourceNonceChallenge } from './dpop.js';
 import type { AttachAuthOptions } from './options.js';
 import { OriginGuard } from './origin-guard.js';
-import { REDACTED_AUTHORIZATION, hideRawRequests, isStream, redactAxiosError } from './redact.js';
+import { REDACTED_AUTHORIZATION, cleanCauseChain, hideRawRequests, isStream, redactAxiosError } from './redact.js';
 import { AuthAttempt, attemptOf, setAttempt } from './request-state.js';
 import { resolveOptions } from './resolve-options.js';
 import { TokenManager, type AuthStats, type CachedToken, type RevocationResult } from './token-manager.js';
@@ -56,7 +56,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const manager = new TokenManager(resolved);
   const guard = new OriginGuard(resolved.origins);
   const owner = nextOwner++;
-  const { retryStatusCodes, events, dpop } = resolved;
+  const { retryStatusCodes, dpop } = resolved;
 
   const guardRedirect = (redirect: RedirectOptions): void => {
     if (redirect.headers === undefined || guard.allowsUrl(redirectTarget(redirect))) return;
@@ -117,7 +117,13 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   };
 
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
-    if (!axios.isAxiosError(error) || error.config === undefined) return Promise.reject(error);
+    if (!axios.isAxiosError(error) || error.config === undefined) {
+      // An app interceptor may have wrapped an axios error in its own: clean the one inside.
+      cleanCauseChain(error, (inner) => {
+        if (inner.config !== undefined && attemptOf(inner.config)?.owner === owner) redactAxiosError(inner);
+      });
+      return Promise.reject(error);
+    }
     const config = error.config;
     const attempt = attemptOf(config);
     // Not a request we sent a token with: left as it is, except that its raw request and a keep-alive
@@ -161,7 +167,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     attempt.replayed = true;
     manager.recordReplay();
     config.headers.set('Authorization', REDACTED_AUTHORIZATION);
-    events.onReplay?.(config);
+    manager.notify('onReplay', config);
     return instance.request(config);
   };
 

@@ -79,7 +79,6 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
   const guard = new OriginGuard(resolved.client.origins);
   const owner = nextOwner--;
   const { retryStatusCodes } = resolved.client;
-  const { events } = resolved;
   /** When each request was first sent and its timeout then, so that a replay cannot restart the clock. */
   const timeBudgets = new WeakMap<UserAuthAttempt, { startedAt: number; timeout: number }>();
 
@@ -183,7 +182,7 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
     attempt.replayed = true;
     client.recordReplay();
     config.headers.set('Authorization', REDACTED_AUTHORIZATION);
-    events.onReplay?.(config);
+    client.calls.notify('onReplay', config);
     return instance.request(config);
   };
 

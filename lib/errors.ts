@@ -45,10 +45,51 @@ export interface BaseErrorOptions {
   cause?: unknown;
 }
 
-/** Base class of every error created by axios-oauth-queue. */
+/**
+ * Each class of error carries a brand on its prototype, a `Symbol.for` symbol, so
+ * the ESM and the CommonJS builds (two copies of every class in one process, when
+ * a CommonJS dependency and an ES module app both load the package) recognise each
+ * other's errors: `instanceof` and `is()` read the brand, not the prototype chain.
+ */
+const brands = new WeakMap<object, symbol>();
+
+function brand(errorClass: abstract new (...args: never[]) => Error, name: string): void {
+  const symbol = Symbol.for(`axios-oauth-queue.${name}`);
+  Object.defineProperty(errorClass.prototype, symbol, { value: true, enumerable: false });
+  brands.set(errorClass, symbol);
+}
+
+function hasBrand(value: unknown, symbol: symbol): boolean {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[symbol] === true;
+}
+
+/**
+ * `value instanceof errorClass`, across builds for the branded classes; a subclass
+ * an app made itself has no brand and gets the ordinary prototype-chain check.
+ */
+function isInstance(errorClass: object, value: unknown): boolean {
+  const symbol = brands.get(errorClass);
+  return symbol === undefined ? Function.prototype[Symbol.hasInstance].call(errorClass, value) : hasBrand(value, symbol);
+}
+
+/**
+ * Base class of every error created by axios-oauth-queue. `instanceof` holds for
+ * errors from either build of the package (ESM and CommonJS) in one process, and
+ * `OAuthQueueError.is(value)` says the same as a type guard.
+ */
 export class OAuthQueueError extends Error {
   /** The class name, `OAuthQueueError`. */
   override name = 'OAuthQueueError';
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    return isInstance(this, value);
+  }
+
+  /** True for any error of this package, whichever build (ESM or CommonJS) created it. */
+  static is(value: unknown): value is OAuthQueueError {
+    return isInstance(OAuthQueueError, value);
+  }
+
   /** A stable machine-readable code; for `OAuthError` it is the server's `error` value. */
   readonly code: string;
 
@@ -92,6 +133,12 @@ export interface OAuthErrorOptions extends BaseErrorOptions {
 export class OAuthError extends OAuthQueueError {
   /** The class name, `OAuthError`. */
   override name = 'OAuthError';
+
+  /** True for an `OAuthError`, whichever build (ESM or CommonJS) created it. */
+  static override is(value: unknown): value is OAuthError {
+    return isInstance(OAuthError, value);
+  }
+
   /** The server's `error_description`, with any secret the client sent removed. */
   readonly description: string | undefined;
   /** The server's `error_uri`, when it sent one. */
@@ -140,6 +187,12 @@ export interface TokenEndpointErrorOptions extends BaseErrorOptions {
 export class TokenEndpointError extends OAuthQueueError {
   /** The class name, `TokenEndpointError`. */
   override name = 'TokenEndpointError';
+
+  /** True for a `TokenEndpointError`, whichever build (ESM or CommonJS) created it. */
+  static override is(value: unknown): value is TokenEndpointError {
+    return isInstance(TokenEndpointError, value);
+  }
+
   /** The HTTP status of the answer, when there was one. */
   readonly status: number | undefined;
   /** How long the server asked us to wait (`Retry-After`), in milliseconds. */
@@ -175,6 +228,12 @@ export class TokenEndpointError extends OAuthQueueError {
 export class ConfigurationError extends OAuthQueueError {
   /** The class name, `ConfigurationError`. */
   override name = 'ConfigurationError';
+
+  /** True for a `ConfigurationError`, whichever build (ESM or CommonJS) created it. */
+  static override is(value: unknown): value is ConfigurationError {
+    return isInstance(ConfigurationError, value);
+  }
+
   /** The option at fault, as a path: `tokenRequest.encoding`. */
   readonly option: string;
 
@@ -185,6 +244,11 @@ export class ConfigurationError extends OAuthQueueError {
     this.option = option;
   }
 }
+
+brand(OAuthQueueError, 'OAuthQueueError');
+brand(OAuthError, 'OAuthError');
+brand(TokenEndpointError, 'TokenEndpointError');
+brand(ConfigurationError, 'ConfigurationError');
 
 /**
  * Every error this package reports, e.g. to `events.onRefreshError`: each has a string
@@ -246,17 +310,4 @@ export function isTransientStatus(status: number | undefined): boolean {
 /** True for errors where another token request later may succeed. */
 export function isTransientError(error: unknown): boolean {
   return error instanceof OAuthQueueError && error.transient;
-}
-
-/**
- * Replaces every occurrence of each secret in `text` with `[REDACTED]`.
- * Used on text that came from a server (an `error_description` may echo what we sent).
- */
-export function redactSecrets(text: string, secrets: readonly (string | undefined)[]): string {
-  let result = text;
-  for (const secret of secrets) {
-    // Very short values would redact ordinary words; a secret that short is not a secret.
-    if (secret !== undefined && secret.length >= 4) result = result.split(secret).join('[REDACTED]');
-  }
-  return result;
 }

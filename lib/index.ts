@@ -51,6 +51,7 @@ export type { SignInInput, SignInTokens, SignInTokenResponse, SignInCode } from 
 export { MemoryUserTokenStore, type MemoryUserTokenStoreOptions } from './stores/memory-user-token-store.js';
 export type { UserTokenStore, StoredUserTokenSet, UserTokenStoreLock } from './stores/user-token-store.js';
 export { SessionUserTokenStore, type SessionUserTokenStoreOptions, type SessionLike } from './stores/session-user-token-store.js';
+export type { RequestSummary } from './redact.js';
 export type {
   TelemetryOptions,
   TelemetryTracer,

@@ -201,7 +201,11 @@ export interface TokenSetSource {
   source: 'endpoint' | 'store';
 }
 
-/** Callbacks for metrics and logs. None of them receives a secret other than the token set in `onToken`. */
+/**
+ * Callbacks for metrics and logs. None of them receives a secret other than the token set in `onToken`.
+ * A callback that throws (or returns a rejected promise) never fails a request, stalls the queue or
+ * loses a token: the failure is reported once through the logger, at `warn`.
+ */
 export interface AuthEvents {
   /**
    * A new token set is in use, from the token endpoint or the store. Called after the set was
@@ -219,12 +223,25 @@ export interface AuthEvents {
   onReplay?: (config: InternalAxiosRequestConfig) => void;
 }
 
-/** Where log lines go. Lines never contain a secret or a token. */
+/**
+ * Where log lines go. Lines never contain a secret or a token. Each method is called
+ * on the logger (`logger.warn(line)`), so pino, winston, bunyan and `console` can be
+ * passed as they are; every level is optional. A level the logger lacks falls back:
+ * `error` to `warn`, `info` to `debug`. A logger that throws is ignored.
+ *
+ * @example
+ * attachAuth(api, { ...options, logger: pino() });
+ * attachAuth(api, { ...options, logger: console });
+ */
 export interface AuthLogger {
-  /** Each token request, renewal and replay. */
+  /** Routine detail: a new token set, a retry. */
   debug?: (message: string) => void;
-  /** Failures: a refresh that failed, a store that did not answer. */
+  /** Notable events that need no action: a refused refresh token replaced by running the grant again. */
+  info?: (message: string) => void;
+  /** Transient failures (the package retries), store trouble, an event callback that threw. */
   warn?: (message: string) => void;
+  /** Terminal failures of a refresh (invalid_client, a refused grant): requests fail until it is fixed. */
+  error?: (message: string) => void;
 }
 
 /** A clock, for tests: `now()` returns epoch milliseconds. */

@@ -8,7 +8,9 @@ import type { Agent as HttpsAgent } from 'node:https';
 import type { ClientAssertion } from './client-assertion.js';
 import { Discovery } from './discovery.js';
 import { headerOf, isTokenEndpointNonceError, type DPoP } from './dpop.js';
-import { ConfigurationError, ErrorCodes, OAuthError, TokenEndpointError, redactSecrets } from './errors.js';
+import { ConfigurationError, ErrorCodes, OAuthError, TokenEndpointError } from './errors.js';
+import { formEncode } from './form-encode.js';
+import { redactSecrets } from './secret-scrubber.js';
 import { clockOffsetFromDate } from './token-set.js';
 
 /** The largest token endpoint answer read, in bytes. Real answers are a few kilobytes. */
@@ -45,11 +47,6 @@ export interface TokenEndpointAnswer {
   body: unknown;
   receivedAt: number;
   clockOffset: number;
-}
-
-/** Form-urlencodes a value the way RFC 6749 Appendix B asks (spaces as `+`). */
-export function formEncode(value: string): string {
-  return encodeURIComponent(value).replace(/%20/g, '+');
 }
 
 /** The `Authorization` value of RFC 6749 §2.3.1: id and secret form-urlencoded, then base64. */
@@ -230,7 +227,7 @@ export class TokenEndpoint {
     try {
       return await this.#http.request<string>(request);
     } catch (error) {
-      throw describeNetworkFailure(error, url);
+      throw describeNetworkFailure(error, url, (text) => this.#scrub(text));
     }
   }
 
@@ -243,17 +240,19 @@ export class TokenEndpoint {
     const retryAfterMs = parseRetryAfter(response.headers['retry-after'], receivedAt);
     const body = parseJson(text);
     const clockOffset = clockOffsetFromDate(response.headers['date'], receivedAt);
+    // Everything the server chose is scrubbed where it is read: it may echo what we sent, in any spelling.
+    const contentType = this.#scrub(describeContentType(response));
+    const oauthCode = body === undefined ? undefined : this.#scrubCode(readOAuthErrorCode(body));
 
     if (status >= 200 && status < 300) {
       if (emptyBodyIsFine && text.trim() === '') return { body: undefined, receivedAt, clockOffset };
       if (body === undefined) {
-        throw new TokenEndpointError(`The ${purpose} endpoint ${where} answered ${status} with a body that is not JSON (${describeContentType(response)})`, {
+        throw new TokenEndpointError(`The ${purpose} endpoint ${where} answered ${status} with a body that is not JSON (${contentType})`, {
           code: ErrorCodes.TOKEN_RESPONSE_NOT_JSON,
           status,
-          cause: new Error(`HTTP ${status}, ${text.length} characters of ${describeContentType(response)}`),
+          cause: new Error(`HTTP ${status}, ${text.length} characters of ${contentType}`),
         });
       }
-      const oauthCode = readOAuthErrorCode(body);
       if (oauthCode !== undefined) {
         throw new TokenEndpointError(
           `The ${purpose} endpoint ${where} answered ${status} but its body is an OAuth error: ${this.#describeOAuthError(body, oauthCode)}`,
@@ -263,7 +262,6 @@ export class TokenEndpoint {
       return { body, receivedAt, clockOffset };
     }
 
-    const oauthCode = body === undefined ? undefined : readOAuthErrorCode(body);
     if (oauthCode !== undefined) {
       const description = this.#readDescription(body);
       const errorUri = (body as { error_uri?: unknown }).error_uri;
@@ -271,13 +269,13 @@ export class TokenEndpoint {
         code: oauthCode,
         description,
         // A server may echo what it was sent here too (a query string with the client secret).
-        errorUri: typeof errorUri === 'string' ? redactSecrets(errorUri, this.#secrets()) : undefined,
+        errorUri: typeof errorUri === 'string' ? this.#scrub(errorUri) : undefined,
         status,
         retryAfterMs,
         cause: new Error(`HTTP ${status} with error ${oauthCode}`),
       });
     }
-    throw new TokenEndpointError(`The ${purpose} endpoint ${where} answered ${status} without an OAuth error body (${describeContentType(response)})`, {
+    throw new TokenEndpointError(`The ${purpose} endpoint ${where} answered ${status} without an OAuth error body (${contentType})`, {
       code: ErrorCodes.TOKEN_ENDPOINT_STATUS,
       status,
       retryAfterMs,
@@ -289,7 +287,21 @@ export class TokenEndpoint {
     const description = (body as { error_description?: unknown }).error_description;
     if (typeof description !== 'string') return undefined;
     // A server may echo what it was sent; keep the description short and clean.
-    return redactSecrets(description, this.#secrets()).slice(0, 500);
+    return this.#scrub(description).slice(0, 500);
+  }
+
+  /** Text from the server (or about its answer) without any secret on the scrub list, in any spelling. */
+  #scrub(text: string): string {
+    return redactSecrets(text, this.#secrets());
+  }
+
+  /**
+   * The OAuth `error` value is the server's too: it may echo a secret (it then reads
+   * `invalid_client:[REDACTED]`). A registered code is kept whole, so that a short
+   * development secret such as "client" cannot turn `invalid_client` into another code.
+   */
+  #scrubCode(code: string | undefined): string | undefined {
+    return code === undefined || REGISTERED_ERROR_CODES.has(code) ? code : this.#scrub(code);
   }
 
   #describeOAuthError(body: unknown, code: string): string {
@@ -297,6 +309,27 @@ export class TokenEndpoint {
     return description === undefined ? code : `${code}: ${description}`;
   }
 }
+
+/** Error codes of RFC 6749 §5.2 and §4.1.2.1, RFC 6750 §3.1, RFC 7009 §2.2.1, RFC 8628 §3.5 and RFC 8707 §2. */
+const REGISTERED_ERROR_CODES = new Set([
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'access_denied',
+  'unsupported_response_type',
+  'server_error',
+  'temporarily_unavailable',
+  'invalid_token',
+  'insufficient_scope',
+  'unsupported_token_type',
+  'authorization_pending',
+  'slow_down',
+  'expired_token',
+  'invalid_target',
+]);
 
 function readOAuthErrorCode(body: unknown): string | undefined {
   if (body === null || typeof body !== 'object') return undefined;
@@ -328,10 +361,10 @@ export function parseRetryAfter(value: unknown, now: number): number | undefined
 }
 
 /** Turns an axios network error into a TokenEndpointError whose cause holds only the error code. */
-function describeNetworkFailure(error: unknown, url: string): TokenEndpointError {
+function describeNetworkFailure(error: unknown, url: string, scrub: (text: string) => string): TokenEndpointError {
   const where = describeUrl(url);
   const code = axios.isAxiosError(error) ? error.code : undefined;
-  const cause = new Error(`${code ?? 'network error'}${axios.isAxiosError(error) && error.cause instanceof Error ? ` (${error.cause.message.replace(/https?:\/\/\S+/g, '<url>')})` : ''}`);
+  const cause = new Error(scrub(`${code ?? 'network error'}${axios.isAxiosError(error) && error.cause instanceof Error ? ` (${error.cause.message.replace(/https?:\/\/\S+/g, '<url>')})` : ''}`));
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
     return new TokenEndpointError(`The token endpoint ${where} did not answer in time`, { code: ErrorCodes.TOKEN_ENDPOINT_TIMEOUT, cause });
   }

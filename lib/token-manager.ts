@@ -6,10 +6,12 @@
 import PQueue from 'p-queue';
 import type { InternalAxiosRequestConfig } from 'axios';
 import { watchHeldRequest } from './held-request.js';
-import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, redactSecrets, toAuthError } from './errors.js';
+import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, toAuthError } from './errors.js';
+import { SafeCalls, type EventArguments, type LogLevel } from './safe-call.js';
+import { ScrubList } from './secret-scrubber.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
 import { ClusterRefresh, hasLock, type StoreReporter } from './cluster-refresh.js';
-import type { TokenSetSource } from './options.js';
+import type { AuthEvents, TokenSetSource } from './options.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import { describeStoreError, type StoredTokenSet, type TokenStore } from './stores/token-store.js';
 import { Telemetry } from './telemetry.js';
@@ -110,11 +112,16 @@ export class TokenManager {
   /** Single flight across processes, when the store has a lock (RedisTokenStore). */
   readonly #cluster: ClusterRefresh | undefined;
   readonly #stats: Omit<AuthStats, 'held'> = { tokenRequests: 0, refreshes: 0, replays: 0, failures: 0, tokenRequestsInFlight: 0 };
+  /** What to scrub from server text and log lines: the secrets, the tokens held, and tokens calls in flight still use. */
+  readonly #scrubList = new ScrubList(() => this.#secrets());
+  /** The app's logger and event callbacks, called so that nothing they do reaches the queue flow. */
+  readonly #calls: SafeCalls;
 
   constructor(options: ResolvedOptions) {
     this.#options = options;
     this.#now = options.now;
-    this.#endpoint = new TokenEndpoint(options.endpoint, options.now, () => this.#secrets());
+    this.#calls = new SafeCalls(options.logger, options.events, (text) => this.#scrubList.scrub(text));
+    this.#endpoint = new TokenEndpoint(options.endpoint, options.now, () => [...this.#scrubList.values()]);
     this.#telemetry = options.telemetry === undefined ? undefined : new Telemetry(options.telemetry, options.endpoint.tokenUrl, () => this.stats());
     if (options.grant.type === 'refresh_token') this.#refreshToken = options.grant.refreshToken;
     const { store } = options;
@@ -232,6 +239,11 @@ export class TokenManager {
     this.#stats.replays += 1;
   }
 
+  /** Calls an event callback of the app; whatever it does, the caller goes on. */
+  notify<K extends keyof AuthEvents>(name: K, ...args: EventArguments<AuthEvents, K>): void {
+    this.#calls.notify(name, ...args);
+  }
+
   stats(): AuthStats {
     return { ...this.#stats, held: this.#queue.size };
   }
@@ -243,12 +255,15 @@ export class TokenManager {
     if (this.#inflight !== undefined) await this.#inflight.catch(noop);
     const accessToken = this.#current?.tokenSet.accessToken;
     const refreshToken = this.#refreshToken;
-    await this.#forget();
-    const result: RevocationResult = { refreshToken: 'none', accessToken: 'none' };
-    // The refresh token first: many servers revoke the access tokens of a grant with it.
-    if (refreshToken !== undefined) result.refreshToken = await this.#revokeOne(url, refreshToken, 'refresh_token');
-    if (accessToken !== undefined) result.accessToken = await this.#revokeOne(url, accessToken, 'access_token');
-    return result;
+    // Forgotten at once, but scrubbed until both calls have settled: the endpoint may echo what it revokes.
+    return this.#scrubList.using([accessToken, refreshToken], async () => {
+      await this.#forget();
+      const result: RevocationResult = { refreshToken: 'none', accessToken: 'none' };
+      // The refresh token first: many servers revoke the access tokens of a grant with it.
+      if (refreshToken !== undefined) result.refreshToken = await this.#revokeOne(url, refreshToken, 'refresh_token');
+      if (accessToken !== undefined) result.accessToken = await this.#revokeOne(url, accessToken, 'access_token');
+      return result;
+    });
   }
 
   /** GETs the token info endpoint with the current token and returns its parsed body. */
@@ -256,7 +271,8 @@ export class TokenManager {
     const url = this.#options.tokenInfoUrl;
     if (url === undefined) throw new ConfigurationError('tokenInfoUrl', 'is required for handle.tokenInfo()');
     const tokenSet = await this.getToken();
-    return (await this.#endpoint.tokenInfo(url, tokenSet.accessToken)) as T;
+    // A refresh meanwhile may replace the token; the one sent stays scrubbed until the answer is read.
+    return (await this.#scrubList.using([tokenSet.accessToken], () => this.#endpoint.tokenInfo(url, tokenSet.accessToken))) as T;
   }
 
   /** RFC 7662: the introspection endpoint's answer about the current access token (the client authenticates). */
@@ -348,8 +364,8 @@ export class TokenManager {
         this.#coolDown = { until: this.#now() + this.#options.failureCoolDownMs, error: failure };
         if (failure instanceof OAuthError) await this.#forget();
       }
-      this.#log('warn', `token refresh failed: ${failure.message}`);
-      this.#options.events.onRefreshError?.(toAuthError(failure));
+      this.#log(isTransientError(failure) ? 'warn' : 'error', `token refresh failed: ${failure.message}`);
+      this.#calls.notify('onRefreshError', toAuthError(failure));
       throw failure;
     }
   }
@@ -385,13 +401,14 @@ export class TokenManager {
     const refreshToken = this.#refreshToken;
     if (refreshToken !== undefined) {
       try {
-        return await this.#withRetries(refreshParameters(refreshToken, scope));
+        // Scrubbed until the answer is read, even if a token set adopted meanwhile replaces it.
+        return await this.#scrubList.using([refreshToken], () => this.#withRetries(refreshParameters(refreshToken, scope)));
       } catch (error) {
         if (!(error instanceof OAuthError && error.code === 'invalid_grant')) throw error;
         // Spent, revoked or expired: it must never be presented again.
         if (this.#refreshToken === refreshToken) this.#refreshToken = undefined;
         if (!canRerun(grant)) throw error;
-        this.#log('debug', `refresh token refused (invalid_grant); running the ${grant.type} grant again`);
+        this.#log('info', `refresh token refused (invalid_grant); running the ${grant.type} grant again`);
       }
     }
     if (grant.type === 'refresh_token') {
@@ -506,7 +523,7 @@ export class TokenManager {
     this.#raiseGeneration(token.generation);
     this.#stats.refreshes += 1;
     this.#log('debug', `new token set from the ${source} (version ${token.version}${token.generation === undefined ? '' : `, generation ${token.generation}`}${Number.isFinite(token.expiresAt) ? `, expires in ${Math.round((token.expiresAt - this.#now()) / 1000)} s` : ', no known expiry'})`);
-    this.#options.events.onToken?.(token.tokenSet, { source });
+    this.#calls.notify('onToken', token.tokenSet, { source });
     return token;
   }
 
@@ -601,10 +618,8 @@ export class TokenManager {
     ];
   }
 
-  #log(level: 'debug' | 'warn', message: string): void {
-    const sink = this.#options.logger[level];
-    if (sink === undefined) return;
-    // Messages are built from scrubbed errors already; scrubbing again guards against a slip.
-    sink(`axios-oauth-queue: ${redactSecrets(message, this.#secrets())}`);
+  #log(level: LogLevel, message: string): void {
+    // Messages are built from scrubbed errors already; SafeCalls scrubs again to guard against a slip.
+    this.#calls.log(level, message);
   }
 }

@@ -69,7 +69,13 @@ export function normaliseTokenResponse(body: unknown, context: NormaliseContext)
         : 'the token response has an access_token that is not a non-empty string',
     );
   }
-  const tokenType = typeof response.token_type === 'string' ? response.token_type.toLowerCase() : response.token_type;
+  if (!canSendInHeader(response.access_token)) {
+    // Sent as is, such a token would fail every request (Node refuses the header) or split it (CR LF).
+    throw invalid('the token response has an access_token that cannot be sent in an Authorization header (whitespace, control or non-ASCII characters)');
+  }
+  // The header says `Bearer` (or `DPoP` for a DPoP-bound token), never the server's spelling,
+  // so token_type only has to mean one of them; a missing or null token_type means Bearer.
+  const tokenType = typeof response.token_type === 'string' ? response.token_type.trim().toLowerCase() : response.token_type ?? undefined;
   const isDPoP = context.dpop === true && tokenType === 'dpop';
   if (tokenType !== undefined && tokenType !== 'bearer' && !isDPoP) {
     throw invalid(`the token response has a token_type other than Bearer${context.dpop === true ? ' or DPoP' : ''}, which this package cannot send`);
@@ -81,6 +87,19 @@ export function normaliseTokenResponse(body: unknown, context: NormaliseContext)
   if (typeof response.refresh_token === 'string' && response.refresh_token.length > 0) tokenSet.refreshToken = response.refresh_token;
   if (typeof response.scope === 'string') tokenSet.scope = response.scope;
   return tokenSet;
+}
+
+/**
+ * True when `token` can follow `Bearer ` in an Authorization header: visible ASCII
+ * only (%x21-7E), no whitespace, no control characters, nothing above U+007E.
+ * RFC 6750 §2.1's b64token is narrower (letters, digits and `-._~+/`, then `=`), but
+ * servers in the wild issue tokens with other visible characters (`!`, `:`, `|`),
+ * and APIs accept them; what this refuses is exactly what cannot travel as one
+ * header token: whitespace would split it, CR/LF would end the header, and
+ * anything outside ASCII is refused by Node or mangled on the way.
+ */
+export function canSendInHeader(token: string): boolean {
+  return /^[\x21-\x7e]+$/.test(token);
 }
 
 /**

@@ -5,7 +5,10 @@
 // user's failure rejects only that user's requests.
 
 import type { InternalAxiosRequestConfig } from 'axios';
-import { ConfigurationError, ErrorCodes, LoginRequiredError, OAuthError, OAuthQueueError, isTransientError, redactSecrets, toAuthError } from './errors.js';
+import { ConfigurationError, ErrorCodes, LoginRequiredError, OAuthError, OAuthQueueError, isTransientError, toAuthError } from './errors.js';
+import { SafeCalls } from './safe-call.js';
+import type { UserAuthEvents } from './user-auth-options.js';
+import { redactSecrets } from './secret-scrubber.js';
 import { grantParameters, refreshParameters } from './grants.js';
 import { watchHeldRequest } from './held-request.js';
 import { retryDelay } from './retry-backoff.js';
@@ -65,11 +68,15 @@ export class UserTokenClient {
   #held = 0;
   #detached = false;
   readonly #stats = { tokenRequests: 0, refreshes: 0, replays: 0, failures: 0, loginRequired: 0, tokenRequestsInFlight: 0 };
+  /** The app's logger and callbacks, called so that nothing they do (throw, reject, read `this`) reaches a request. */
+  readonly calls: SafeCalls<UserAuthEvents>;
 
   constructor(options: ResolvedUserOptions) {
     this.#options = options;
     this.#now = options.client.now;
-    this.#endpoint = new TokenEndpoint(options.client.endpoint, this.#now, () => [options.client.endpoint.clientSecret, ...this.#presenting]);
+    const secrets = (): (string | undefined)[] => [options.client.endpoint.clientSecret, ...this.#presenting];
+    this.#endpoint = new TokenEndpoint(options.client.endpoint, this.#now, secrets);
+    this.calls = new SafeCalls(options.client.logger, options.events, (text) => redactSecrets(text, secrets()));
   }
 
   /** The working-set object of `subject`, made when missing. */
@@ -341,10 +348,10 @@ export class UserTokenClient {
       this.#stats.failures += 1;
       if (failure instanceof LoginRequiredError) {
         this.#log('debug', `a user must sign in again: ${failure.message}`);
-        this.#options.events.onLoginRequired?.(failure, state.subject);
+        this.calls.notify('onLoginRequired', failure, state.subject);
       } else {
         this.#log('warn', `a user's token refresh failed: ${failure.message}`);
-        this.#options.events.onRefreshError?.(failure, state.subject);
+        this.calls.notify('onRefreshError', failure, state.subject);
       }
       throw failure;
     }
@@ -491,7 +498,7 @@ export class UserTokenClient {
     state.refusedAccessToken = undefined;
     state.backgroundRetryAt = 0;
     this.#stats.refreshes += 1;
-    this.#options.events.onToken?.(tokenSet, state.subject);
+    this.calls.notify('onToken', tokenSet, state.subject);
   }
 
   /** Removes the user from the working set; a refresh still running for them will not bring the set back. */
@@ -587,9 +594,7 @@ export class UserTokenClient {
   }
 
   #log(level: 'debug' | 'warn', message: string): void {
-    const sink = this.#options.client.logger[level];
-    if (sink === undefined) return;
     // Messages are built from scrubbed errors already; scrubbing again guards against a slip. No subject is ever logged.
-    sink(`axios-oauth-queue: ${redactSecrets(message, [this.#options.client.endpoint.clientSecret, ...this.#presenting])}`);
+    this.calls.log(level, message);
   }
 }

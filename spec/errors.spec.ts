@@ -7,7 +7,6 @@ import {
   TokenEndpointError,
   isTransientError,
   isTransientStatus,
-  redactSecrets,
   type ErrorCode,
 } from '../lib/errors.js';
 
@@ -75,15 +74,5 @@ describe('errors', () => {
     expect(error.option).to.equal('tokenRequest.encoding');
     expect(error.code).to.equal(ErrorCodes.INVALID_OPTION);
     expect(error.message).to.include('tokenRequest.encoding').and.to.include('"json"');
-  });
-
-  describe('redactSecrets', () => {
-    it('replaces every occurrence of every secret', () => {
-      expect(redactSecrets('s3cret-a and s3cret-a, pw-1234', ['s3cret-a', 'pw-1234', undefined])).to.equal('[REDACTED] and [REDACTED], [REDACTED]');
-    });
-
-    it('leaves values shorter than four characters alone, so ordinary words survive', () => {
-      expect(redactSecrets('an error in the client', ['an', 'e'])).to.equal('an error in the client');
-    });
   });
 });

@@ -2,7 +2,7 @@
 // produced through a real loopback server that echoes what it was sent, and
 // none may carry the client secret, a password, a refresh token or an access
 // token, however it is printed (String, message, JSON.stringify, util.inspect
-// at depth 8, down the cause chain). The other suites record the errors their
+// at depth 8 and with showHidden at any depth, toJSON(), down the cause chain). The other suites record the errors their
 // callers got (`sweep`); a root-level after hook sweeps them all once every
 // file has run, whatever order mocha loaded the files in.
 

@@ -44,6 +44,18 @@ describe('token-set', () => {
       expect(tokenSet.expiresAt).to.equal(T + 7200_000);
     });
 
+    it('accepts tokens of every visible ASCII character real servers issue, beyond the b64token set', () => {
+      for (const token of ['eyJhbGciOiJub25lIn0.e30.', 'abc+/def==', '00Dxx0000001gPL!AR8AQJXg5', 'v1:opaque|token~_-.', 'ya29.a0AfH6SM']) {
+        expect(normaliseTokenResponse({ access_token: token }, { receivedAt: T }).accessToken).to.equal(token);
+      }
+    });
+
+    it('reads a token_type of any case, padded or null, as Bearer', () => {
+      for (const tokenType of ['BEARER', ' Bearer ', null]) {
+        expect(normaliseTokenResponse({ access_token: 'opaque-1', token_type: tokenType }, { receivedAt: T }).tokenType).to.equal('Bearer');
+      }
+    });
+
     it('accepts a lowercase token_type and always reports Bearer', () => {
       const tokenSet = normaliseTokenResponse({ access_token: 'opaque-1', token_type: 'bearer', expires_in: 60 }, { receivedAt: T });
       expect(tokenSet.tokenType).to.equal('Bearer');
@@ -118,6 +130,15 @@ describe('token-set', () => {
       ['a zero expires_in', { access_token: 'secret-token-value', expires_in: 0 }],
       ['an absurdly long expires_in', { access_token: 'secret-token-value', expires_in: 400 * 365 * 24 * 3600 }],
       ['a non-numeric expires_in', { access_token: 'secret-token-value', expires_in: 'soon' }],
+      ['a CR LF in the access_token', { access_token: 'secret-token-value\r\nX-Injected: 1' }],
+      ['a line feed in the access_token', { access_token: 'secret-token-value\nmore' }],
+      ['a space in the access_token', { access_token: 'secret-token-value more' }],
+      ['a tab in the access_token', { access_token: 'secret-token-value\tmore' }],
+      ['a NUL in the access_token', { access_token: 'secret-token-value\u0000' }],
+      ['a DEL in the access_token', { access_token: 'secret-token-value\u007f' }],
+      ['a Latin-1 letter in the access_token', { access_token: 'secret-token-valué' }],
+      ['a character above U+00FF in the access_token', { access_token: 'secret-token-value令牌' }],
+      ['a token_type that would split the header', { access_token: 'secret-token-value', token_type: 'Bearer\r\nX-Injected: 1' }],
       ['a token_type mac', { access_token: 'secret-token-value', token_type: 'mac' }],
       ['a token_type that is not a string', { access_token: 'secret-token-value', token_type: 7 }],
       ['JWT claims that are not JSON', { access_token: `${segment({ alg: 'HS256' })}.bm90LWpzb24.c2ln` }],

@@ -38,7 +38,7 @@ interface Rendering {
   text: string;
 }
 
-/** String(error), error.message, JSON.stringify and util.inspect (depth 8), for the error and each `cause` under it. */
+/** String(error), message, stack, JSON.stringify, toJSON() and util.inspect (depth 8, and with showHidden at any depth), for the error and each `cause` under it. */
 export function renderings(error: unknown): Rendering[] {
   const out: Rendering[] = [];
   const seen = new Set<unknown>();
@@ -60,7 +60,19 @@ export function renderings(error: unknown): Rendering[] {
       json = `(JSON.stringify threw: ${String(failure)})`;
     }
     out.push({ how: `JSON.stringify(${path})`, text: json ?? '' });
+    const toJSON = (current as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') {
+      let shown: string;
+      try {
+        shown = JSON.stringify(toJSON.call(current)) ?? '';
+      } catch (failure) {
+        shown = `(toJSON threw: ${String(failure)})`;
+      }
+      out.push({ how: `${path}.toJSON()`, text: shown });
+    }
     out.push({ how: `inspect(${path})`, text: inspect(current, { depth: 8, showHidden: false }) });
+    // showHidden prints non-enumerable properties and symbols: hiding a path is not cutting it.
+    out.push({ how: `inspect(${path}, showHidden, depth Infinity)`, text: inspect(current, { depth: Infinity, showHidden: true }) });
     current = current instanceof Error ? current.cause : undefined;
     depth += 1;
   }

@@ -59,6 +59,37 @@ describe('attachUserAuth over loopback sockets', () => {
     expect(handle.stats().tokenRequests).to.equal(1);
   });
 
+  it('calls a class-based logger as methods and survives callbacks that throw, reporting each once', async () => {
+    handle.detach();
+    class ClassLogger {
+      readonly lines: string[] = [];
+      debug(line: string): void {
+        this.lines.push(line);
+      }
+      warn(line: string): void {
+        this.lines.push(line);
+      }
+    }
+    const logger = new ClassLogger();
+    handle = attachUserAuth(api, {
+      ...provider.clientOptions(),
+      tokens,
+      logger,
+      events: {
+        onToken: () => {
+          throw new Error('token sink down');
+        },
+        onRefreshError: () => {
+          throw new Error('metrics down');
+        },
+      },
+    });
+    await signInExpired('alice');
+    const results = await settleAll(Array.from({ length: 20 }, () => me('alice')), 5000);
+    expect(results.every((result) => result.status === 'fulfilled' && result.value.data.user === 'alice')).to.equal(true);
+    expect(logger.lines.filter((line) => line.includes('the onToken callback failed'))).to.have.length(1);
+  });
+
   it("does not hold another user's requests while one user's refresh is held open", async () => {
     await signInExpired('alice');
     await signInExpired('bob');
