@@ -5,6 +5,7 @@
 import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { headerOf, isResourceNonceChallenge } from './dpop.js';
 import type { AttachAuthOptions } from './options.js';
+import { claimInstance } from './instance-claim.js';
 import { OriginGuard } from './origin-guard.js';
 import { REDACTED_AUTHORIZATION, cleanCauseChain, hideRawRequests, isStream, redactAxiosError } from './redact.js';
 import { AuthAttempt, attemptOf, setAttempt } from './request-state.js';
@@ -53,6 +54,8 @@ interface RedirectOptions {
  */
 export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle {
   const resolved = resolveOptions(instance, options);
+  // One token source per instance: a second handle would put its token on the first one's requests.
+  const release = claimInstance(instance, 'attachAuth');
   const manager = new TokenManager(resolved);
   const guard = new OriginGuard(resolved.origins);
   const owner = nextOwner++;
@@ -199,6 +202,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       instance.interceptors.request.eject(requestId);
       instance.interceptors.response.eject(responseId);
       manager.detach();
+      release();
     },
   };
 }

@@ -125,4 +125,30 @@ describe('origin guard (loopback API and a foreign origin)', function () {
       ['/things', `Bearer ${server.currentAccessToken}`],
     ]);
   });
+
+  it('refuses a second attachAuth on an instance that already has a handle, so one handle never sends the other\'s token', async function () {
+    const api = axios.create({ baseURL: server.origin });
+    const first = connect(api);
+    await get(api, '/things');
+    const firstToken = server.currentAccessToken;
+
+    let thrown: unknown;
+    try {
+      connect(api, { scope: 'other-user' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).to.be.instanceOf(ConfigurationError);
+    expect((thrown as Error).message).to.include('attachUserAuth');
+    await get(api, '/things');
+
+    // Once the first handle is detached, the instance may serve another one, with its own token.
+    first.detach();
+    connect(api, { scope: 'other-user' });
+    await get(api, '/things');
+
+    expect(server.tokenRequests).to.equal(2);
+    expect(server.apiLog.map((entry) => entry.authorization)).to.deep.equal([`Bearer ${firstToken}`, `Bearer ${firstToken}`, `Bearer ${server.currentAccessToken}`]);
+    expect(server.currentAccessToken).to.not.equal(firstToken);
+  });
 });
