@@ -18,13 +18,19 @@ export class OriginGuard {
     this.#origins = origins;
   }
 
-  /** True when the request's full URL (as axios will build it) is on an allowed origin. */
+  /**
+   * True when every place axios may send the request is on an allowed origin. axios joins
+   * baseURL and a relative url. An absolute url goes where it says, except that from 1.8.2 on
+   * `allowAbsoluteUrls: false` joins it to baseURL instead; releases before 1.8.2 ignore that
+   * option. So the guard does not rely on it: an absolute url must be allowed whatever
+   * allowAbsoluteUrls says, and with allowAbsoluteUrls false the baseURL must be too.
+   */
   allowsRequest(config: InternalAxiosRequestConfig): boolean {
     const url = config.url ?? '';
     const baseURL = config.baseURL;
-    // axios joins baseURL and url unless url is absolute (and absolute URLs are allowed).
-    const full = baseURL && (!ABSOLUTE_URL.test(url) || config.allowAbsoluteUrls === false) ? baseURL : url;
-    return this.allowsUrl(full);
+    if (!ABSOLUTE_URL.test(url)) return baseURL !== undefined && baseURL !== '' && this.allowsUrl(baseURL);
+    if (!this.allowsUrl(url)) return false;
+    return !baseURL || config.allowAbsoluteUrls !== false || this.allowsUrl(baseURL);
   }
 
   /** True when `url` (absolute) is on an allowed origin. */

@@ -3,18 +3,40 @@
 // authentication), sends it on a private Axios instance, and maps every
 // answer to a parsed body or a typed error that carries no secret.
 
-import axios, { type AxiosInstance, type AxiosResponse, type Method } from 'axios';
+import axios, { type AxiosAdapter, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, type Method } from 'axios';
 import type { Agent as HttpsAgent } from 'node:https';
 import type { ClientAssertion } from './client-assertion.js';
 import { Discovery } from './discovery.js';
 import { headerOf, isTokenEndpointNonceError, type DPoP } from './dpop.js';
 import { ConfigurationError, ErrorCodes, OAuthError, TokenEndpointError } from './errors.js';
 import { formEncode } from './form-encode.js';
+import { refuseClearTextProxy } from './proxy-route.js';
 import { redactSecrets } from './secret-scrubber.js';
 import { clockOffsetFromDate } from './token-set.js';
 
 /** The largest token endpoint answer read, in bytes. Real answers are a few kilobytes. */
 const MAX_RESPONSE_BYTES = 256 * 1024;
+
+/**
+ * The adapter token requests travel on. Only specs set `override` (to a mock adapter): a token
+ * request never follows `axios.defaults.adapter`, which may be `fetch` (it followed a 307 with
+ * the client secret before axios 1.20) or anything an app installed.
+ * @internal
+ */
+export const tokenTransport: { override: AxiosAdapter | undefined } = { override: undefined };
+
+/** axios 1.1 keeps the http adapter itself as the default; read before an app can replace it. */
+const defaultAdapterAtLoad: unknown = axios.defaults.adapter;
+
+/** axios's own Node http adapter, however this axios release exposes it. */
+function httpAdapter(): NonNullable<AxiosRequestConfig['adapter']> {
+  const { getAdapter } = axios as { getAdapter?: typeof axios.getAdapter };
+  // From 1.5 on: the function itself, so no later change to how names resolve can matter.
+  if (typeof getAdapter === 'function') return getAdapter('http');
+  if (typeof defaultAdapterAtLoad === 'function' && defaultAdapterAtLoad.name === 'httpAdapter') return defaultAdapterAtLoad as AxiosAdapter;
+  // 1.2 to 1.4 know adapters by name but do not export getAdapter.
+  return 'http';
+}
 
 export interface TokenEndpointConfig {
   tokenUrl: string;
@@ -40,6 +62,8 @@ export interface TokenEndpointConfig {
   params: Record<string, string>;
   headers: Record<string, string>;
   timeout: number;
+  /** Accept a proxy reached in clear text beyond loopback (`allowInsecureHttp`). Default false. */
+  allowInsecureHttp?: boolean;
 }
 
 /** A 2xx JSON answer of the token endpoint, with when it arrived and the server's clock offset. */
@@ -80,8 +104,14 @@ export class TokenEndpoint {
     // Client assertions sent lately are secrets too: a server may echo one back.
     this.#secrets = config.assertion === undefined ? secrets : () => [...secrets(), ...(config.assertion?.recent() ?? [])];
     // A private instance: the user's interceptors never see a token request, and
-    // nothing here ever carries a Bearer header.
+    // nothing here ever carries a Bearer header. axios.create() starts from
+    // axios.defaults, so every setting that decides where the request goes is
+    // pinned here: the http adapter (never fetch, xhr or a custom one), no
+    // redirects, no baseURL, absolute URLs as given.
     this.#http = axios.create({
+      adapter: tokenTransport.override ?? httpAdapter(),
+      baseURL: '',
+      allowAbsoluteUrls: true,
       timeout: config.timeout,
       maxRedirects: 0,
       maxContentLength: MAX_RESPONSE_BYTES,
@@ -92,15 +122,25 @@ export class TokenEndpoint {
       // mTLS (RFC 8705): the client certificate travels with the TLS handshake of every token request.
       ...(config.httpsAgent === undefined ? {} : { httpsAgent: config.httpsAgent }),
     });
+    // A proxy set on axios.defaults came with axios.create(): an option that decides now.
+    if (this.#http.defaults.proxy) this.#refuseClearTextProxy(config.tokenUrl);
   }
 
-  /** Runs one token request with these grant parameters and returns the parsed 2xx body. */
-  async requestToken(grantParameters: Record<string, string>): Promise<TokenEndpointAnswer> {
+  /** The client secret (and tokens) never cross a proxy in clear text; the environment may change, so each request asks. */
+  #refuseClearTextProxy(url: string): void {
+    if (this.#config.allowInsecureHttp !== true) refuseClearTextProxy(url, this.#http.defaults.proxy, 'the client secret and tokens');
+  }
+
+  /**
+   * Runs one token request with these grant parameters and returns the parsed 2xx body.
+   * It ends after `tokenRequest.timeout` in all, or after `budgetMs` when that is shorter.
+   */
+  async requestToken(grantParameters: Record<string, string>, budgetMs = Number.POSITIVE_INFINITY): Promise<TokenEndpointAnswer> {
     const parameters: Record<string, string> = { ...grantParameters, ...this.#config.params };
     const discovery = this.#discovery;
-    if (discovery === undefined) return this.#send(this.#config.tokenUrl, this.#config.method, this.#config.encoding, parameters, 'token');
+    if (discovery === undefined) return this.#send(this.#config.tokenUrl, this.#config.method, this.#config.encoding, parameters, 'token', false, true, budgetMs);
     try {
-      return await this.#send(await this.tokenUrl(), this.#config.method, this.#config.encoding, parameters, 'token');
+      return await this.#send(await this.tokenUrl(), this.#config.method, this.#config.encoding, parameters, 'token', false, true, budgetMs);
     } catch (error) {
       // The endpoint the metadata named is gone or moved: read the metadata again next time.
       if (error instanceof TokenEndpointError && (error.code === ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE || error.status === 404)) discovery.invalidate();
@@ -159,6 +199,7 @@ export class TokenEndpoint {
     purpose: string,
     emptyBodyIsFine = false,
     nonceRetry = true,
+    budgetMs = Number.POSITIVE_INFINITY,
   ): Promise<TokenEndpointAnswer> {
     const { clientId, clientSecret } = this.#config;
     const dpop = purpose === 'token' ? this.#config.dpop : undefined;
@@ -194,11 +235,11 @@ export class TokenEndpoint {
       headers['Content-Type'] = 'application/x-www-form-urlencoded';
     }
     if (dpop !== undefined) headers['DPoP'] = await this.#proof(dpop, method, url);
-    const response = await this.#exchange(url, { method: method as Method, url: target, headers, data });
+    const response = await this.#exchange(url, { method: method as Method, url: target, headers, data }, budgetMs);
     // RFC 9449 §8: one more try with the server's nonce, rebuilt whole: oidc-provider authenticates the
     // client before it checks the proof, so the first assertion's jti is spent and a new one is signed.
     if (dpop !== undefined && dpop.rememberNonce(url, headerOf(response.headers, 'dpop-nonce')) && nonceRetry && isTokenEndpointNonceError(response.status, response.data)) {
-      return this.#send(url, method, encoding, parameters, purpose, emptyBodyIsFine, false);
+      return this.#send(url, method, encoding, parameters, purpose, emptyBodyIsFine, false, budgetMs);
     }
     return this.#readAnswer(response, url, purpose, emptyBodyIsFine);
   }
@@ -219,15 +260,26 @@ export class TokenEndpoint {
     return methods.includes('client_secret_post') ? 'body' : this.#config.clientAuth;
   }
 
-  /** Sends one request; network failures become TokenEndpointError with a scrubbed cause. */
+  /**
+   * Sends one request; network failures become TokenEndpointError with a scrubbed cause.
+   * axios's `timeout` only bounds the time between two chunks (a server that drips a byte at a
+   * time holds it forever), so an abort signal bounds the whole exchange: a deadline.
+   */
   async #exchange(
     url: string,
     request: { method: Method; url: string; headers: Record<string, string | false>; data?: string | undefined },
+    budgetMs = Number.POSITIVE_INFINITY,
   ): Promise<AxiosResponse<string>> {
+    this.#refuseClearTextProxy(url);
+    const limit = Math.max(1, Math.min(this.#config.timeout, budgetMs));
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), limit);
     try {
-      return await this.#http.request<string>(request);
+      return await this.#http.request<string>({ ...request, timeout: limit, signal: deadline.signal });
     } catch (error) {
-      throw describeNetworkFailure(error, url, (text) => this.#scrub(text));
+      throw describeNetworkFailure(error, url, (text) => this.#scrub(text), deadline.signal.aborted ? limit : undefined);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -361,12 +413,14 @@ export function parseRetryAfter(value: unknown, now: number): number | undefined
 }
 
 /** Turns an axios network error into a TokenEndpointError whose cause holds only the error code. */
-function describeNetworkFailure(error: unknown, url: string, scrub: (text: string) => string): TokenEndpointError {
+function describeNetworkFailure(error: unknown, url: string, scrub: (text: string) => string, deadlineMs?: number): TokenEndpointError {
   const where = describeUrl(url);
   const code = axios.isAxiosError(error) ? error.code : undefined;
   const cause = new Error(scrub(`${code ?? 'network error'}${axios.isAxiosError(error) && error.cause instanceof Error ? ` (${error.cause.message.replace(/https?:\/\/\S+/g, '<url>')})` : ''}`));
-  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
-    return new TokenEndpointError(`The token endpoint ${where} did not answer in time`, { code: ErrorCodes.TOKEN_ENDPOINT_TIMEOUT, cause });
+  // `deadlineMs` is set when the exchange was aborted because its deadline passed.
+  if (deadlineMs !== undefined || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+    const within = deadlineMs === undefined ? 'in time' : `within ${deadlineMs} ms`;
+    return new TokenEndpointError(`The token endpoint ${where} did not answer ${within}`, { code: ErrorCodes.TOKEN_ENDPOINT_TIMEOUT, cause });
   }
   if (code === 'ERR_FR_MAX_BODY_LENGTH_EXCEEDED' || code === 'ERR_BAD_RESPONSE') {
     return new TokenEndpointError(`The token endpoint ${where} answered with a body over ${MAX_RESPONSE_BYTES} bytes`, {

@@ -26,8 +26,13 @@ describe('origin-guard', () => {
     expect(guard().allowsRequest(request('//evil.example.net/steal', 'https://api.example.com'))).to.equal(false);
   });
 
-  it('judges by the baseURL when allowAbsoluteUrls is false, as axios then does', () => {
-    expect(guard().allowsRequest(request('https://evil.example.net/x', 'https://api.example.com', { allowAbsoluteUrls: false }))).to.equal(true);
+  it('refuses an absolute URL on another origin even with allowAbsoluteUrls: false, which axios before 1.8.2 ignores', () => {
+    expect(guard().allowsRequest(request('https://evil.example.net/x', 'https://api.example.com', { allowAbsoluteUrls: false }))).to.equal(false);
+  });
+
+  it('with allowAbsoluteUrls: false, allows an absolute URL only when the baseURL it may be joined to is allowed too', () => {
+    expect(guard().allowsRequest(request('https://api.example.com/x', 'https://api.example.com', { allowAbsoluteUrls: false }))).to.equal(true);
+    expect(guard().allowsRequest(request('https://api.example.com/x', 'https://evil.example.net', { allowAbsoluteUrls: false }))).to.equal(false);
   });
 
   it('refuses a request without an absolute URL to judge', () => {

@@ -1,8 +1,10 @@
 // Token endpoint answers for specs that run the library against axios-mock-adapter
-// instead of a server: the adapter is installed on axios's defaults, so the
-// library's private token instance (made with axios.create) is intercepted too.
+// instead of a server: the adapter is installed on axios's defaults (for the API
+// instances) and on the library's internal token transport (the private token
+// instance ignores axios.defaults.adapter by design).
 import axios from 'axios';
 import MockAdapter from 'axios-mock-adapter';
+import { tokenTransport } from '../../lib/token-endpoint.js';
 import { deferred, type Deferred } from './deferred.js';
 
 /** axios-mock-adapter's types name axios's CommonJS typings; the instance is the same. */
@@ -18,7 +20,14 @@ export type Reply = [number, string, Record<string, string>];
  * attachAuth's token instance) copy its adapter. Call `restore()` after each test.
  */
 export function mockAxiosDefaults(): MockAdapter {
-  return new MockAdapter(axios as unknown as MockedAxios);
+  const mock = new MockAdapter(axios as unknown as MockedAxios);
+  tokenTransport.override = axios.defaults.adapter as typeof tokenTransport.override;
+  const restore = mock.restore.bind(mock);
+  mock.restore = () => {
+    tokenTransport.override = undefined;
+    restore();
+  };
+  return mock;
 }
 
 /** A token endpoint answer carrying `accessToken`, valid one hour unless `extra` says otherwise. */

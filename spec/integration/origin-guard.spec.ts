@@ -64,6 +64,19 @@ describe('origin guard (loopback API and a foreign origin)', function () {
     expect(foreign.requests.map((request) => request.authorization)).to.deep.equal([undefined]);
   });
 
+  it('sends no token with an absolute URL to another origin when the instance sets allowAbsoluteUrls: false (axios before 1.8.2 ignores it)', async function () {
+    const api = axios.create({ baseURL: server.origin, allowAbsoluteUrls: false });
+    connect(api);
+
+    await get(api, '/things');
+    // From 1.8.2 on this is joined to the API's origin, where the API answers 401 to a request without a token.
+    await within(api.get(`${foreign.origin}/elsewhere`, { validateStatus: () => true }), BOUND_MS, 'GET with an absolute URL');
+
+    expect(server.apiLog[0]?.authorization).to.equal(`Bearer ${server.currentAccessToken}`);
+    // Wherever this axios release sent it (the foreign origin, or the API joined to the URL), it went without the token.
+    expect([...foreign.requests, ...server.apiLog.slice(1)].map((request) => request.authorization)).to.deep.equal([undefined]);
+  });
+
   it('sends the token to the origins listed in `origins`, and only there', async function () {
     const api = axios.create();
     connect(api, { origins: [server.origin] });
