@@ -5,8 +5,10 @@
 import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { headerOf, isResourceNonceChallenge } from './dpop.js';
 import type { AttachAuthOptions } from './options.js';
+import { createFinalCheck, withFinalCheck } from './final-check.js';
 import { claimInstance } from './instance-claim.js';
 import { OriginGuard } from './origin-guard.js';
+import { refuseClearTextProxy } from './proxy-route.js';
 import { REDACTED_AUTHORIZATION, cleanCauseChain, hideRawRequests, isStream, redactAxiosError } from './redact.js';
 import { AuthAttempt, attemptOf, setAttempt } from './request-state.js';
 import { resolveOptions } from './resolve-options.js';
@@ -54,12 +56,17 @@ interface RedirectOptions {
  */
 export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions): AuthHandle {
   const resolved = resolveOptions(instance, options);
+  const { retryStatusCodes, allowInsecureHttp, dpop } = resolved;
+  // A proxy set on the instance decides now where the token would travel.
+  if (!allowInsecureHttp && instance.defaults.proxy) {
+    for (const origin of resolved.origins) refuseClearTextProxy(origin, instance.defaults.proxy, 'the token');
+  }
+  const manager = new TokenManager(resolved);
   // One token source per instance: a second handle would put its token on the first one's requests.
   const release = claimInstance(instance, 'attachAuth');
-  const manager = new TokenManager(resolved);
   const guard = new OriginGuard(resolved.origins);
   const owner = nextOwner++;
-  const { retryStatusCodes, dpop } = resolved;
+  const finalCheck = createFinalCheck(owner, guard, allowInsecureHttp);
 
   const guardRedirect = (redirect: RedirectOptions): void => {
     if (redirect.headers === undefined || guard.allowsUrl(redirectTarget(redirect))) return;
@@ -84,6 +91,8 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const attach = (config: InternalAxiosRequestConfig, token: CachedToken, attempt: AuthAttempt): InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig> => {
     config.headers.set('Authorization', token.authorization);
     attempt.tokenVersion = token.version;
+    // Interceptors registered before ours run after it: the destination is checked again as the request leaves.
+    config.transformRequest = withFinalCheck(config.transformRequest, finalCheck);
     const userHook = config.beforeRedirect;
     if (userHook === undefined) {
       config.beforeRedirect = guardRedirect;

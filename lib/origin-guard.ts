@@ -33,6 +33,13 @@ export class OriginGuard {
     return !baseURL || config.allowAbsoluteUrls !== false || this.allowsUrl(baseURL);
   }
 
+  /** The absolute URL whose origin the request goes to, as far as the guard judges it. */
+  destinationOf(config: InternalAxiosRequestConfig): string | undefined {
+    const url = config.url ?? '';
+    if (ABSOLUTE_URL.test(url) && (!config.baseURL || config.allowAbsoluteUrls !== false)) return url;
+    return config.baseURL || undefined;
+  }
+
   /** True when `url` (absolute) is on an allowed origin. */
   allowsUrl(url: string): boolean {
     const prefix = URL_PREFIX.exec(url)?.[0];

@@ -38,6 +38,8 @@ export interface ResolvedOptions {
   defaultExpiresIn: number | undefined;
   retryStatusCodes: ReadonlySet<number>;
   origins: ReadonlySet<string>;
+  /** Plain http (and a proxy reached in clear text) is accepted beyond loopback. */
+  allowInsecureHttp: boolean;
   store: TokenStore;
   storeKey: string;
   revocationUrl: string | undefined;
@@ -132,6 +134,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     params,
     headers,
     timeout,
+    allowInsecureHttp,
   };
   if (httpsAgent !== undefined) endpoint.httpsAgent = httpsAgent;
   if (httpsAgent !== undefined && issuer === undefined && !tokenUrl.startsWith('https:')) {
@@ -162,6 +165,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     defaultExpiresIn,
     retryStatusCodes,
     origins,
+    allowInsecureHttp,
     store,
     storeKey: tokenKey({ tokenUrl, clientId: options.clientId, grant, scope, params, subject }),
     revocationUrl,

@@ -2,7 +2,7 @@
 // real sockets: an absolute URL or a redirect to a second loopback server never
 // carries it, and options that would send it elsewhere are refused at attach time.
 
-import axios, { type AxiosInstance } from 'axios';
+import axios, { type AxiosInstance, type InternalAxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
 import { attachAuth, ConfigurationError, type AttachAuthOptions, type AuthHandle } from '../../lib/index.js';
 import { within } from '../helpers/deferred.js';
@@ -163,5 +163,75 @@ describe('origin guard (loopback API and a foreign origin)', function () {
     expect(server.tokenRequests).to.equal(2);
     expect(server.apiLog.map((entry) => entry.authorization)).to.deep.equal([`Bearer ${firstToken}`, `Bearer ${firstToken}`, `Bearer ${server.currentAccessToken}`]);
     expect(server.currentAccessToken).to.not.equal(firstToken);
+  });
+
+  describe('when an interceptor registered before attachAuth changes the request after the token was attached', () => {
+    /** An API instance whose own interceptor (registered first, so it runs last) rewrites some requests. */
+    function rewritingApi(rewrite: (config: InternalAxiosRequestConfig) => InternalAxiosRequestConfig): AxiosInstance {
+      const api = axios.create({ baseURL: server.origin });
+      api.interceptors.request.use(rewrite);
+      connect(api);
+      return api;
+    }
+
+    it('sends no token when it moves the url to another origin', async () => {
+      const api = rewritingApi((config) => {
+        if (config.url === '/move') config.url = `${foreign.origin}/moved`;
+        return config;
+      });
+
+      await get(api, '/things');
+      await get(api, '/move');
+
+      expect(server.apiLog.map((entry) => entry.authorization)).to.deep.equal([`Bearer ${server.currentAccessToken}`]);
+      expect(foreign.requests.map((request) => [request.path, request.authorization])).to.deep.equal([['/moved', undefined]]);
+    });
+
+    it('sends no token when it moves the baseURL, or returns a new config for another origin', async () => {
+      const api = rewritingApi((config) => {
+        if (config.url === '/move-base') config.baseURL = foreign.origin;
+        if (config.url === '/copy') return { ...config, url: `${foreign.origin}/copied` };
+        return config;
+      });
+
+      await get(api, '/move-base');
+      await get(api, '/copy');
+
+      expect(foreign.requests.map((request) => [request.path, request.authorization])).to.deep.equal([
+        ['/move-base', undefined],
+        ['/copied', undefined],
+      ]);
+    });
+
+    it('sends no token when it moves the request and changes the adapter too', async () => {
+      const api = rewritingApi((config) => {
+        if (config.url === '/move') {
+          config.url = `${foreign.origin}/moved`;
+          config.allowAbsoluteUrls = true;
+          // A custom adapter of the app's, handing on to axios's own: the check does not depend on which adapter runs.
+          const inner = config.adapter;
+          config.adapter = (sent) => {
+            const adapter = typeof inner === 'function' ? inner : axios.getAdapter(inner);
+            return adapter(sent);
+          };
+        }
+        return config;
+      });
+
+      await get(api, '/move');
+
+      expect(foreign.requests.map((request) => [request.path, request.authorization])).to.deep.equal([['/moved', undefined]]);
+    });
+
+    it('keeps the token when it only changes the path on the allowed origin', async () => {
+      const api = rewritingApi((config) => {
+        if (config.url === '/old-path') config.url = '/new-path';
+        return config;
+      });
+
+      await get(api, '/old-path');
+
+      expect(server.apiLog.map((entry) => [entry.path, entry.authorization])).to.deep.equal([['/new-path', `Bearer ${server.currentAccessToken}`]]);
+    });
   });
 });

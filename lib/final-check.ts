@@ -1,0 +1,39 @@
+// The origin check once more, as the request is finally sent (promise 8 of design.md).
+// axios runs request interceptors in reverse order of registration, so one the app
+// registered before attachAuth runs after ours and may still change url, baseURL,
+// allowAbsoluteUrls, proxy or adapter. axios calls transformRequest after every
+// interceptor and right before the adapter, with the config as `this`, on every
+// release of the peer range and for every adapter: the last step there decides.
+
+import type { AxiosRequestTransformer, InternalAxiosRequestConfig } from 'axios';
+import type { OriginGuard } from './origin-guard.js';
+import { refuseClearTextProxy } from './proxy-route.js';
+
+/** The step appended to the transformRequest list of each request that carries the token. */
+export type FinalCheck = (this: InternalAxiosRequestConfig, data: unknown, headers: InternalAxiosRequestConfig['headers']) => unknown;
+
+/**
+ * One check per handle (no closure per request): drops the token when the request now goes
+ * to an origin that is not allowed, and refuses it when it would cross a proxy in clear text.
+ */
+export function createFinalCheck(owner: number, guard: OriginGuard, allowInsecureHttp: boolean): FinalCheck {
+  return function finalCheck(this: InternalAxiosRequestConfig, data, headers) {
+    const attempt = this.authAttempt;
+    if (attempt === undefined || attempt.owner !== owner || attempt.tokenVersion === 0) return data;
+    if (!guard.allowsRequest(this)) {
+      // The destination moved after the token was attached: the request goes, without it.
+      headers?.delete('Authorization');
+      this.headers?.delete('Authorization');
+      return data;
+    }
+    if (!allowInsecureHttp) refuseClearTextProxy(guard.destinationOf(this), this.proxy, 'the token');
+    return data;
+  };
+}
+
+/** The request's transformRequest list with `check` last (once, even on a replay). */
+export function withFinalCheck(transforms: InternalAxiosRequestConfig['transformRequest'], check: FinalCheck): AxiosRequestTransformer[] {
+  const list = transforms === undefined ? [] : Array.isArray(transforms) ? transforms : [transforms];
+  if (list[list.length - 1] === check) return list;
+  return [...list.filter((transform) => transform !== check), check as AxiosRequestTransformer];
+}
