@@ -79,7 +79,11 @@ export interface TokenRequestOptions {
   params?: Record<string, string>;
   /** Extra headers sent with every token request. Never used for a Bearer token. */
   headers?: Record<string, string>;
-  /** Milliseconds before a token request is abandoned. Default 10000. */
+  /**
+   * Milliseconds a token request (and a revocation or token info call) may take in all, from
+   * sending to the last byte of the answer: a deadline, not axios's idle timeout, so a server
+   * that answers one byte at a time cannot hold it longer. Default 10000.
+   */
   timeout?: number;
 }
 
@@ -326,6 +330,15 @@ export interface AttachAuthOptions {
   tokenInfoUrl?: string;
   /** Retries of transient token endpoint failures. */
   retry?: RetryOptions;
+  /**
+   * Milliseconds a whole token refresh may take, every attempt and every backoff between
+   * attempts included; requests held for the token reject with the last failure once it has
+   * passed (no backoff is started that would end after it). With it, a request without its own
+   * timeout still settles in bounded time.
+   * Default: `tokenRequest.timeout × (retry.limit + 1) + retry.maxDelay × retry.limit`
+   * (50000 with the defaults). Example: `refreshTimeout: 15_000`.
+   */
+  refreshTimeout?: number;
   /** Milliseconds during which requests fail at once with the last terminal error (bad secret). Default 2000. */
   failureCoolDown?: number;
   /** Callbacks for metrics. */

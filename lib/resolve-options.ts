@@ -46,6 +46,8 @@ export interface ResolvedOptions {
   tokenInfoUrl: string | undefined;
   introspectionUrl: string | undefined;
   retry: ResolvedRetry;
+  /** The bound on a whole refresh, retries and backoff included. */
+  refreshTimeoutMs: number;
   failureCoolDownMs: number;
   events: AuthEvents;
   logger: AuthLogger;
@@ -119,6 +121,8 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     baseDelay: nonNegativeNumber(retry.baseDelay, 'retry.baseDelay') ?? 250,
     maxDelay: nonNegativeNumber(retry.maxDelay, 'retry.maxDelay') ?? 10_000,
   };
+  const refreshTimeoutMs =
+    positiveNumber(options.refreshTimeout, 'refreshTimeout') ?? timeout * (resolvedRetry.limit + 1) + resolvedRetry.maxDelay * resolvedRetry.limit;
   const failureCoolDownMs = nonNegativeNumber(options.failureCoolDown, 'failureCoolDown') ?? 2000;
   const clock = options.clock;
   if (clock !== undefined && typeof clock.now !== 'function') throw new ConfigurationError('clock', 'must have a now() method returning epoch milliseconds');
@@ -172,6 +176,7 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
     tokenInfoUrl,
     introspectionUrl,
     retry: resolvedRetry,
+    refreshTimeoutMs,
     failureCoolDownMs,
     events: options.events ?? {},
     logger: options.logger ?? {},

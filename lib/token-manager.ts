@@ -6,7 +6,7 @@
 import PQueue from 'p-queue';
 import type { InternalAxiosRequestConfig } from 'axios';
 import { watchHeldRequest } from './held-request.js';
-import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, isTransientError, toAuthError } from './errors.js';
+import { ConfigurationError, ErrorCodes, OAuthError, OAuthQueueError, TokenEndpointError, isTransientError, toAuthError } from './errors.js';
 import { SafeCalls, type EventArguments, type LogLevel } from './safe-call.js';
 import { ScrubList } from './secret-scrubber.js';
 import { canRerun, grantParameters, refreshParameters } from './grants.js';
@@ -89,6 +89,10 @@ export class TokenManager {
   readonly #telemetry: Telemetry | undefined;
   readonly #queue = new PQueue({ concurrency: Number.POSITIVE_INFINITY });
   readonly #timers = new Set<{ timer: NodeJS.Timeout; reject: (error: Error) => void }>();
+  /** Someone waits on the refresh in flight: its backoff timers keep the process alive (promise 7 yields to promise 1). */
+  #callerWaiting = false;
+  /** When the refresh in flight must end, retries and backoff included (performance.now() time). */
+  #refreshDeadline = Number.POSITIVE_INFINITY;
   readonly #now: () => number;
   #current: CachedToken | undefined;
   /** The refresh token in use: rotated in place whenever the server sends a new one. */
@@ -160,6 +164,7 @@ export class TokenManager {
       return Promise.reject(coolDown.error);
     }
     const flight = this.#startRefresh(false);
+    this.#keepAliveForCaller();
     this.#queue.pause();
     // Timeouts run on real time, whatever the injected clock says.
     const heldAt = performance.now();
@@ -232,7 +237,9 @@ export class TokenManager {
 
   /** A new token set whatever the state of the current one (joins a refresh already running). */
   async refresh(): Promise<TokenSet> {
-    return (await this.#startRefresh(true)).tokenSet;
+    const flight = this.#startRefresh(true);
+    this.#keepAliveForCaller();
+    return (await flight).tokenSet;
   }
 
   recordReplay(): void {
@@ -252,7 +259,10 @@ export class TokenManager {
   async revoke(): Promise<RevocationResult> {
     const url = this.#options.revocationUrl ?? (await this.#endpoint.discoveredUrl('revocation_endpoint'));
     if (url === undefined) throw new ConfigurationError('revocationUrl', `is required for handle.revoke()${this.#options.issuer === undefined ? '' : ' (the server metadata names no revocation_endpoint)'}`);
-    if (this.#inflight !== undefined) await this.#inflight.catch(noop);
+    if (this.#inflight !== undefined) {
+      this.#keepAliveForCaller();
+      await this.#inflight.catch(noop);
+    }
     const accessToken = this.#current?.tokenSet.accessToken;
     const refreshToken = this.#refreshToken;
     // Forgotten at once, but scrubbed until both calls have settled: the endpoint may echo what it revokes.
@@ -318,6 +328,7 @@ export class TokenManager {
     if (this.#inflight === undefined) {
       this.#inflight = this.#runRefresh(force).finally(() => {
         this.#inflight = undefined;
+        this.#callerWaiting = false;
         this.#queue.start();
       });
       // Every waiter may have gone (aborted, timed out): the failure must not become an unhandled rejection.
@@ -397,6 +408,7 @@ export class TokenManager {
 
   /** Chooses the grant: the refresh token when one is held, falling back to the original grant when it is refused. */
   async #fetchToken(): Promise<TokenEndpointAnswer> {
+    this.#refreshDeadline = performance.now() + this.#options.refreshTimeoutMs;
     const { grant, scope } = this.#options;
     const refreshToken = this.#refreshToken;
     if (refreshToken !== undefined) {
@@ -434,7 +446,8 @@ export class TokenManager {
       } catch (error) {
         if (this.#detached || attempt >= limit || !isTransientError(error)) throw error;
         const delay = this.#backoff(attempt, (error as { retryAfterMs?: number }).retryAfterMs);
-        if (delay === undefined) throw error;
+        // Waiting would end past refreshTimeout: the last failure is the answer.
+        if (delay === undefined || performance.now() + delay >= this.#refreshDeadline) throw error;
         this.#log('debug', `token request failed (${(error as Error).message}); retry ${attempt + 1} of ${limit} in ${Math.round(delay)} ms`);
         await this.#sleep(delay);
       }
@@ -446,7 +459,14 @@ export class TokenManager {
     this.#stats.tokenRequestsInFlight += 1;
     const startedAt = performance.now();
     try {
-      const send = () => this.#endpoint.requestToken(parameters);
+      const budget = this.#refreshDeadline - startedAt;
+      if (budget < 1) {
+        throw new TokenEndpointError(`the token refresh did not finish within refreshTimeout (${this.#options.refreshTimeoutMs} ms)`, {
+          code: ErrorCodes.TOKEN_ENDPOINT_TIMEOUT,
+          cause: new Error(`refreshTimeout of ${this.#options.refreshTimeoutMs} ms spent before this attempt`),
+        });
+      }
+      const send = () => this.#endpoint.requestToken(parameters, budget);
       const answer = await (this.#telemetry === undefined ? send() : this.#telemetry.traceTokenRequest(parameters['grant_type'] ?? 'unknown', attempt, send));
       this.#tokenLatencyMs = performance.now() - startedAt;
       return answer;
@@ -464,6 +484,13 @@ export class TokenManager {
     return retryAfterMs > maxDelay ? undefined : Math.max(retryAfterMs, jittered);
   }
 
+  /** A caller waits on the refresh in flight: from now on its timers hold the process open. */
+  #keepAliveForCaller(): void {
+    if (this.#callerWaiting) return;
+    this.#callerWaiting = true;
+    for (const entry of this.#timers) entry.timer.ref();
+  }
+
   #sleep(ms: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const entry = {
@@ -473,7 +500,8 @@ export class TokenManager {
         }, ms),
         reject,
       };
-      entry.timer.unref();
+      // Only a refresh nobody waits for lets the process exit under it.
+      if (!this.#callerWaiting) entry.timer.unref();
       this.#timers.add(entry);
     });
   }

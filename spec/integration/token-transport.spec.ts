@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import axios, { type AxiosAdapter, type AxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
-import { attachAuth, ErrorCodes, TokenEndpointError, type AttachAuthOptions, type AuthHandle } from '../../lib/index.js';
+import { attachAuth, ErrorCodes, OAuthError, TokenEndpointError, type AttachAuthOptions, type AuthHandle } from '../../lib/index.js';
 import { rejection, within } from '../helpers/deferred.js';
 import { listen, sendJson, type Loopback } from '../helpers/emulators/loopback.js';
 
@@ -67,6 +67,9 @@ describe('token transport (loopback token origin and an attacker origin)', funct
           return;
         case '/token':
           sendJson(response, 200, { access_token: 'good-token', token_type: 'Bearer', expires_in: 3600 });
+          return;
+        case '/token-503':
+          sendJson(response, 503, { error: 'temporarily_unavailable' });
           return;
         default:
           drip(response);
@@ -171,6 +174,26 @@ describe('token transport (loopback token origin and an attacker origin)', funct
       expect((error as TokenEndpointError).code).to.equal(ErrorCodes.TOKEN_ENDPOINT_TIMEOUT);
       expect(auth.seen).to.have.length(3);
       expect(api.seen).to.deep.equal([]);
+    });
+
+    it('ends the whole refresh at refreshTimeout, even when tokenRequest.timeout is longer', async () => {
+      const handle = connect({ tokenUrl: `${auth.origin}/drip`, tokenRequest: { timeout: 60_000 }, retry: { limit: 3 }, refreshTimeout: 400 });
+
+      const error = await rejection(within(handle.getToken(), BOUND_MS, 'the dripped refresh'));
+
+      expect((error as TokenEndpointError).code).to.equal(ErrorCodes.TOKEN_ENDPOINT_TIMEOUT);
+      expect(auth.seen).to.have.length(1);
+    });
+
+    it('starts no backoff that would end after refreshTimeout, and rejects with the last failure', async () => {
+      const handle = connect({ tokenUrl: `${auth.origin}/token-503`, retry: { limit: 200, baseDelay: 100, maxDelay: 100 }, refreshTimeout: 300 });
+
+      const error = await rejection(within(handle.getToken(), BOUND_MS, 'the refresh retrying a 503'));
+
+      expect(error).to.be.instanceOf(OAuthError);
+      expect((error as OAuthError).code).to.equal('temporarily_unavailable');
+      // 300 ms hold a few 50-100 ms backoffs; 200 retries would take 15 s.
+      expect(auth.seen.length).to.be.within(2, 8);
     });
 
     it('bounds the revocation call by the same deadline', async () => {

@@ -1,0 +1,107 @@
+// A short script is a process that must neither exit under a request still waiting
+// (promise 1: a retry backoff a caller waits on keeps the process alive) nor stay
+// alive for work nobody waits on (promise 7: a background refresh's backoff does not).
+// Each case runs a script in a child process, as a user's script runs.
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { expect } from 'chai';
+import { ErrorCodes } from '../../lib/index.js';
+import { within } from '../helpers/deferred.js';
+import { listen, sendJson, type Loopback } from '../helpers/emulators/loopback.js';
+import { unusedLoopbackUrl } from '../helpers/test-server.js';
+
+const libraryUrl = pathToFileURL(fileURLToPath(new URL('../../lib/index.ts', import.meta.url))).href;
+
+interface ChildResult {
+  code: number | null;
+  /** The last line the script printed, parsed as JSON ({} when it printed nothing). */
+  last: Record<string, unknown>;
+  stderr: string;
+}
+
+/** Runs `script` (an ES module, with axios and the library at hand) and waits for the process to exit, bounded. */
+async function runScript(script: string, bound = 15_000): Promise<ChildResult> {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import axios from 'axios';\nconst { attachAuth } = await import(${JSON.stringify(libraryUrl)});\n${script}`], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const code = await within(exited, bound, 'the child process exiting');
+    const last = stdout.trim().split('\n').at(-1) ?? '';
+    return { code, last: last === '' ? {} : (JSON.parse(last) as Record<string, unknown>), stderr };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill();
+  }
+}
+
+describe('process exit (a short script in a child process)', function () {
+  this.timeout(30_000);
+
+  it('stays alive while a request waits for the retry backoff, and prints the typed error it rejects with', async () => {
+    const tokenUrl = await unusedLoopbackUrl();
+    const apiOrigin = new URL(await unusedLoopbackUrl('/')).origin;
+
+    const result = await runScript(`
+      const api = axios.create({ baseURL: ${JSON.stringify(apiOrigin)} });
+      attachAuth(api, { tokenUrl: ${JSON.stringify(tokenUrl)}, clientId: 'script-client', clientSecret: 'script-secret-31c9', retry: { limit: 2, baseDelay: 300, maxDelay: 300 } });
+      // Nothing else keeps this process alive: only the backoff timers between the refused attempts.
+      api.get('/things').then(
+        () => console.log(JSON.stringify({ outcome: 'resolved' })),
+        (error) => console.log(JSON.stringify({ outcome: 'rejected', code: error.code, name: error.name })),
+      );
+    `);
+
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.last).to.deep.equal({ outcome: 'rejected', code: ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE, name: 'TokenEndpointError' });
+  });
+
+  describe('with a token endpoint that gives one token and then answers 503', () => {
+    let server: Loopback;
+    let tokenRequests = 0;
+
+    before(async () => {
+      server = await listen((_request, response, url) => {
+        if (url.pathname !== '/token') return sendJson(response, 200, { ok: true });
+        tokenRequests += 1;
+        if (tokenRequests === 1) return sendJson(response, 200, { access_token: 'script-token', token_type: 'Bearer', expires_in: 3600 });
+        return sendJson(response, 503, { error: 'temporarily_unavailable' });
+      }, Date.now);
+    });
+
+    after(async () => {
+      await server.close();
+    });
+
+    it('exits while a background refresh nobody waits for sits in a long backoff', async () => {
+      const result = await runScript(`
+        let skew = 0;
+        const api = axios.create({ baseURL: ${JSON.stringify(server.origin)} });
+        const handle = attachAuth(api, {
+          tokenUrl: ${JSON.stringify(`${server.origin}/token`)}, clientId: 'script-client', clientSecret: 'script-secret-31c9',
+          clock: { now: () => Date.now() + skew },
+          retry: { limit: 5, baseDelay: 60000, maxDelay: 60000 },
+        });
+        await api.get('/first');
+        // 30 s before expiry: stale, so the next request goes at once and a refresh starts in the background.
+        skew = (3600 - 30) * 1000;
+        await api.get('/second');
+        const deadline = Date.now() + 5000;
+        while (!(handle.stats().tokenRequests === 2 && handle.stats().tokenRequestsInFlight === 0)) {
+          if (Date.now() > deadline) { console.log(JSON.stringify({ outcome: 'the background refresh never failed' })); process.exit(3); }
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // The failed background refresh now waits 30-60 s to retry; the script is done.
+        console.log(JSON.stringify({ outcome: 'done', tokenRequests: handle.stats().tokenRequests }));
+      `);
+
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.last).to.deep.equal({ outcome: 'done', tokenRequests: 2 });
+    });
+  });
+});
