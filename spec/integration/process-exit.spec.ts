@@ -3,42 +3,11 @@
 // alive for work nobody waits on (promise 7: a background refresh's backoff does not).
 // Each case runs a script in a child process, as a user's script runs.
 
-import { spawn } from 'node:child_process';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { ErrorCodes } from '../../lib/index.js';
-import { within } from '../helpers/deferred.js';
+import { runScript } from '../helpers/child-script.js';
 import { listen, sendJson, type Loopback } from '../helpers/emulators/loopback.js';
 import { unusedLoopbackUrl } from '../helpers/test-server.js';
-
-const libraryUrl = pathToFileURL(fileURLToPath(new URL('../../lib/index.ts', import.meta.url))).href;
-
-interface ChildResult {
-  code: number | null;
-  /** The last line the script printed, parsed as JSON ({} when it printed nothing). */
-  last: Record<string, unknown>;
-  stderr: string;
-}
-
-/** Runs `script` (an ES module, with axios and the library at hand) and waits for the process to exit, bounded. */
-async function runScript(script: string, bound = 15_000): Promise<ChildResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import axios from 'axios';\nconst { attachAuth } = await import(${JSON.stringify(libraryUrl)});\n${script}`], {
-    cwd: fileURLToPath(new URL('../..', import.meta.url)),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  try {
-    const code = await within(exited, bound, 'the child process exiting');
-    const last = stdout.trim().split('\n').at(-1) ?? '';
-    return { code, last: last === '' ? {} : (JSON.parse(last) as Record<string, unknown>), stderr };
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill();
-  }
-}
 
 describe('process exit (a short script in a child process)', function () {
   this.timeout(30_000);

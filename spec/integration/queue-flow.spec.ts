@@ -4,12 +4,11 @@
 // request, and the things attachAuth must never do (a Bearer header on a token
 // request, a token request through the user's interceptors, a timer left behind).
 
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import axios, { AxiosError, type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { expect } from 'chai';
 import { attachAuth, ErrorCodes, MemoryTokenStore, TokenEndpointError, type AttachAuthOptions, type AuthHandle } from '../../lib/index.js';
+import { runScript } from '../helpers/child-script.js';
 import { settleAll, until, within } from '../helpers/deferred.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { leaksIn, sweep } from '../helpers/secret-sweep.js';
@@ -299,10 +298,7 @@ describe('queue flow (loopback token endpoint and API)', function () {
     it('lets the process exit after detach, even with a token request waiting to be retried', async function () {
       this.timeout(20_000);
       server.failTokenEndpoint('status-503');
-      const libraryUrl = pathToFileURL(fileURLToPath(new URL('../../lib/index.ts', import.meta.url))).href;
-      const script = `
-        import axios from 'axios';
-        const { attachAuth } = await import(${JSON.stringify(libraryUrl)});
+      const result = await runScript(`
         const api = axios.create({ baseURL: ${JSON.stringify(server.origin)} });
         const handle = attachAuth(api, {
           tokenUrl: ${JSON.stringify(server.tokenUrl)}, clientId: ${JSON.stringify(CLIENT_ID)}, clientSecret: ${JSON.stringify(CLIENT_SECRET)},
@@ -317,26 +313,10 @@ describe('queue flow (loopback token endpoint and API)', function () {
         }
         handle.detach();
         console.log(JSON.stringify({ outcome: await outcome }));
-      `;
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-        cwd: fileURLToPath(new URL('../..', import.meta.url)),
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let output = '';
-      let errorOutput = '';
-      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-      child.stderr.on('data', (chunk: Buffer) => (errorOutput += chunk.toString('utf8')));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      `);
 
-      let code: number | null;
-      try {
-        code = await within(exited, 15_000, 'the child process exiting after detach');
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill();
-      }
-
-      expect(code, errorOutput).to.equal(0);
-      expect(JSON.parse(output.trim().split('\n').at(-1) ?? '{}')).to.deep.equal({ outcome: ErrorCodes.DETACHED });
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.last).to.deep.equal({ outcome: ErrorCodes.DETACHED });
     });
 
     it('never sends a token request through the instance interceptors, nor with a Bearer header', async function () {
