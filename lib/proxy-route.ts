@@ -17,6 +17,7 @@ export interface ProxyRoute {
 }
 
 const DEFAULT_PORTS: Record<string, number> = { http: 80, https: 443 };
+const HTTPS_URL = /^https:/i;
 
 /**
  * axios sends an https request through an http proxy inside a CONNECT tunnel from 1.16.1 on;
@@ -30,6 +31,8 @@ const TUNNELS_HTTPS = versionAtLeast(axios.VERSION, [1, 16, 1]);
  * TLS. `configured` is the request's `proxy` option.
  */
 export function clearTextExposure(target: string, configured: AxiosProxyConfig | false | null | undefined): string | undefined {
+  // The common case costs one regular expression: https, on an axios that tunnels it through any proxy.
+  if (TUNNELS_HTTPS && HTTPS_URL.test(target)) return undefined;
   let url: URL;
   try {
     url = new URL(target);
@@ -73,21 +76,43 @@ export function proxyRoutes(url: URL, configured: AxiosProxyConfig | false | nul
   const hostname = url.host.replace(/:\d*$/, '');
   const port = Number(url.port) || DEFAULT_PORTS[scheme] || 0;
   const routes: ProxyRoute[] = [];
-  // proxy-from-env 2 (current axios) and 1 (older axios) read different variables.
-  const readings: [string, string][] = [
-    [readEnv(`${scheme}_proxy`) || readEnv('all_proxy'), readEnv('no_proxy')],
-    [
-      readEnv(`npm_config_${scheme}_proxy`) || readEnv(`${scheme}_proxy`) || readEnv('npm_config_proxy') || readEnv('all_proxy'),
-      readEnv('npm_config_no_proxy') || readEnv('no_proxy'),
-    ],
-  ];
-  for (const [proxy, noProxy] of readings) {
+  for (const [proxy, noProxy] of environmentReadings(scheme)) {
     if (proxy === '' || bypasses(noProxy.toLowerCase(), hostname, port)) continue;
     const route = parseProxy(proxy.includes('://') ? proxy : `${scheme}://${proxy}`);
     const same = routes.some((other) => other.protocol === route?.protocol && other.hostname === route.hostname && other.port === route.port);
     if (route !== undefined && !same) routes.push(route);
   }
   return routes;
+}
+
+/** [proxy, NO_PROXY] as proxy-from-env 2 (current axios) and 1 (older axios) read them, per scheme. */
+type Readings = [string, string][];
+let readingsThisTurn: Map<string, Readings> | undefined;
+
+/**
+ * The environment is read once per turn of the event loop: a burst of requests costs one
+ * reading (each process.env lookup crosses into C++), and a change to process.env counts
+ * from the next turn on.
+ */
+function environmentReadings(scheme: string): Readings {
+  if (readingsThisTurn === undefined) {
+    readingsThisTurn = new Map();
+    setImmediate(() => {
+      readingsThisTurn = undefined;
+    }).unref();
+  }
+  let readings = readingsThisTurn.get(scheme);
+  if (readings === undefined) {
+    readings = [
+      [readEnv(`${scheme}_proxy`) || readEnv('all_proxy'), readEnv('no_proxy')],
+      [
+        readEnv(`npm_config_${scheme}_proxy`) || readEnv(`${scheme}_proxy`) || readEnv('npm_config_proxy') || readEnv('all_proxy'),
+        readEnv('npm_config_no_proxy') || readEnv('no_proxy'),
+      ],
+    ];
+    readingsThisTurn.set(scheme, readings);
+  }
+  return readings;
 }
 
 function readEnv(name: string): string {

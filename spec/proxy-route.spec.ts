@@ -5,13 +5,17 @@ import { clearTextExposure, proxyRoutes, refuseClearTextProxy } from '../lib/pro
 
 const PROXY_VARIABLES = ['http_proxy', 'https_proxy', 'all_proxy', 'no_proxy', 'npm_config_http_proxy', 'npm_config_https_proxy', 'npm_config_proxy', 'npm_config_no_proxy'];
 
-/** Runs `body` with exactly these proxy variables set (lower or upper case as given), and restores the environment. */
-function withEnvironment(variables: Record<string, string>, body: () => void): void {
+/**
+ * Runs `body` with exactly these proxy variables set (lower or upper case as given), and restores the
+ * environment. The library reads the environment once per turn of the event loop, so `body` runs on the next.
+ */
+async function withEnvironment(variables: Record<string, string>, body: () => void): Promise<void> {
   const names = PROXY_VARIABLES.flatMap((name) => [name, name.toUpperCase()]);
   const saved = new Map(names.map((name) => [name, process.env[name]]));
   for (const name of names) delete process.env[name];
   Object.assign(process.env, variables);
   try {
+    await new Promise((resolve) => setImmediate(resolve));
     body();
   } finally {
     for (const [name, value] of saved) {
@@ -24,31 +28,31 @@ function withEnvironment(variables: Record<string, string>, body: () => void): v
 const hosts = (url: string, configured?: Parameters<typeof proxyRoutes>[1]): string[] => proxyRoutes(new URL(url), configured).map((route) => `${route.protocol}//${route.hostname}:${route.port}`);
 
 describe('proxy-route', () => {
-  it('reads the proxy for the URL scheme from the environment, in either case, with ALL_PROXY as the fallback', () => {
-    withEnvironment({ HTTP_PROXY: 'http://proxy.example.com:3128', all_proxy: 'http://all.example.com:8080' }, () => {
+  it('reads the proxy for the URL scheme from the environment, in either case, with ALL_PROXY as the fallback', async () => {
+    await withEnvironment({ HTTP_PROXY: 'http://proxy.example.com:3128', all_proxy: 'http://all.example.com:8080' }, () => {
       expect(hosts('http://127.0.0.1:9000/x')).to.deep.equal(['http://proxy.example.com:3128']);
       expect(hosts('https://api.example.com/x')).to.deep.equal(['http://all.example.com:8080']);
     });
   });
 
-  it('honours NO_PROXY as proxy-from-env does: exact hosts, suffixes, ports and *', () => {
-    withEnvironment({ http_proxy: 'http://proxy.example.com:3128', NO_PROXY: '127.0.0.1:9000, .internal.example,*.corp' }, () => {
+  it('honours NO_PROXY as proxy-from-env does: exact hosts, suffixes, ports and *', async () => {
+    await withEnvironment({ http_proxy: 'http://proxy.example.com:3128', NO_PROXY: '127.0.0.1:9000, .internal.example,*.corp' }, () => {
       expect(hosts('http://127.0.0.1:9000/x')).to.deep.equal([]);
       expect(hosts('http://127.0.0.1:9001/x')).to.have.length(1);
       expect(hosts('http://api.internal.example/x')).to.deep.equal([]);
       expect(hosts('http://svc.corp/x')).to.deep.equal([]);
     });
-    withEnvironment({ http_proxy: 'http://proxy.example.com:3128', no_proxy: '*' }, () => expect(hosts('http://127.0.0.1:9000/x')).to.deep.equal([]));
+    await withEnvironment({ http_proxy: 'http://proxy.example.com:3128', no_proxy: '*' }, () => expect(hosts('http://127.0.0.1:9000/x')).to.deep.equal([]));
   });
 
-  it('also judges the npm_config_ variables that older axios releases read', () => {
-    withEnvironment({ npm_config_proxy: 'http://npm-proxy.example.com:8080' }, () => {
+  it('also judges the npm_config_ variables that older axios releases read', async () => {
+    await withEnvironment({ npm_config_proxy: 'http://npm-proxy.example.com:8080' }, () => {
       expect(hosts('http://127.0.0.1:9000/x')).to.deep.equal(['http://npm-proxy.example.com:8080']);
     });
   });
 
-  it('takes a proxy option over the environment, and proxy: false as no proxy at all', () => {
-    withEnvironment({ http_proxy: 'http://proxy.example.com:3128' }, () => {
+  it('takes a proxy option over the environment, and proxy: false as no proxy at all', async () => {
+    await withEnvironment({ http_proxy: 'http://proxy.example.com:3128' }, () => {
       expect(hosts('http://127.0.0.1:9000/x', { host: 'other.example.com', port: 8080, protocol: 'https' })).to.deep.equal(['https://other.example.com:8080']);
       expect(hosts('http://127.0.0.1:9000/x', false)).to.deep.equal([]);
     });
@@ -70,8 +74,8 @@ describe('proxy-route', () => {
     expect(clearTextExposure('https://api.example.com/x', { host: 'proxy.example.com', port: 3128, protocol: 'https' })).to.equal(undefined);
   });
 
-  it('refuses with a ConfigurationError that names the proxy but never its credentials', () => {
-    withEnvironment({ HTTP_PROXY: 'http://user:proxy-password-77@proxy.example.com:3128' }, () => {
+  it('refuses with a ConfigurationError that names the proxy but never its credentials', async () => {
+    await withEnvironment({ HTTP_PROXY: 'http://user:proxy-password-77@proxy.example.com:3128' }, () => {
       let thrown: unknown;
       try {
         refuseClearTextProxy('http://127.0.0.1:9000/x', undefined, 'the token');
