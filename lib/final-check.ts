@@ -34,6 +34,10 @@ export function createFinalCheck(owner: number, guard: OriginGuard, allowInsecur
 /** The request's transformRequest list with `check` last (once, even on a replay). */
 export function withFinalCheck(transforms: InternalAxiosRequestConfig['transformRequest'], check: FinalCheck): AxiosRequestTransformer[] {
   const list = transforms === undefined ? [] : Array.isArray(transforms) ? transforms : [transforms];
-  if (list[list.length - 1] === check) return list;
-  return [...list.filter((transform) => transform !== check), check as AxiosRequestTransformer];
+  const index = list.indexOf(check as AxiosRequestTransformer);
+  if (index !== -1 && index === list.length - 1) return list;
+  // A copy: the list may be one the app shares between requests.
+  const result = index === -1 ? list.slice() : list.filter((transform) => transform !== check);
+  result.push(check as AxiosRequestTransformer);
+  return result;
 }
