@@ -118,6 +118,20 @@ describe('proxies (a recording proxy that counts as beyond loopback)', function 
     expect(() => connect(instance)).to.throw(ConfigurationError).with.property('option', 'proxy');
   });
 
+  it('refuses at attachAuth when axios.defaults carry a proxy beyond loopback for the token endpoint', () => {
+    const saved = axios.defaults.proxy;
+    axios.defaults.proxy = { protocol: 'http', host: 'proxy.example.test', port: 3128 };
+    try {
+      // The private token instance is made from axios.defaults; the API instance goes direct.
+      expect(() => connect(axios.create({ baseURL: api.origin, proxy: false })))
+        .to.throw(ConfigurationError)
+        .with.property('message')
+        .that.includes('client secret');
+    } finally {
+      axios.defaults.proxy = saved as typeof axios.defaults.proxy;
+    }
+  });
+
   it('sends the token through a proxy on loopback', async () => {
     proxyApiRequestsThrough('127.0.0.1');
     const instance = apiInstance();
