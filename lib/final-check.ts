@@ -6,7 +6,7 @@
 // release of the peer range and for every adapter: the last step there decides.
 
 import type { AxiosRequestTransformer, InternalAxiosRequestConfig } from 'axios';
-import type { OriginGuard } from './origin-guard.js';
+import { isAbsoluteUrl, type OriginGuard } from './origin-guard.js';
 import { refuseClearTextProxy } from './proxy-route.js';
 
 /** The step appended to the transformRequest list of each request that carries the token. */
@@ -26,7 +26,13 @@ export function createFinalCheck(owner: number, guard: OriginGuard, allowInsecur
       this.headers?.delete('Authorization');
       return data;
     }
-    if (!allowInsecureHttp) refuseClearTextProxy(guard.destinationOf(this), this.proxy, 'the token');
+    if (!allowInsecureHttp) {
+      // Every place the guard allowed: an absolute url, and the baseURL it may be joined to.
+      const url = this.url ?? '';
+      const absolute = isAbsoluteUrl(url);
+      if (absolute) refuseClearTextProxy(url, this.proxy, 'the token');
+      if (!absolute || this.allowAbsoluteUrls === false) refuseClearTextProxy(this.baseURL, this.proxy, 'the token');
+    }
     return data;
   };
 }

@@ -28,16 +28,9 @@ export class OriginGuard {
   allowsRequest(config: InternalAxiosRequestConfig): boolean {
     const url = config.url ?? '';
     const baseURL = config.baseURL;
-    if (!ABSOLUTE_URL.test(url)) return baseURL !== undefined && baseURL !== '' && this.allowsUrl(baseURL);
+    if (!isAbsoluteUrl(url)) return baseURL !== undefined && baseURL !== '' && this.allowsUrl(baseURL);
     if (!this.allowsUrl(url)) return false;
     return !baseURL || config.allowAbsoluteUrls !== false || this.allowsUrl(baseURL);
-  }
-
-  /** The absolute URL whose origin the request goes to, as far as the guard judges it. */
-  destinationOf(config: InternalAxiosRequestConfig): string | undefined {
-    const url = config.url ?? '';
-    if (ABSOLUTE_URL.test(url) && (!config.baseURL || config.allowAbsoluteUrls !== false)) return url;
-    return config.baseURL || undefined;
   }
 
   /** True when `url` (absolute) is on an allowed origin. */
@@ -52,6 +45,11 @@ export class OriginGuard {
     }
     return allowed;
   }
+}
+
+/** axios's own test for an absolute URL (including protocol-relative `//host`). */
+export function isAbsoluteUrl(url: string): boolean {
+  return ABSOLUTE_URL.test(url);
 }
 
 function originOf(prefix: string): string {

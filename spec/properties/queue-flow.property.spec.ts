@@ -9,6 +9,7 @@ import axios, { AxiosError, AxiosHeaders, type AxiosAdapter, type AxiosResponse,
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { attachAuth, OAuthQueueError, type AuthHandle } from '../../lib/index.js';
+import { tokenTransport } from '../../lib/token-endpoint.js';
 import { within } from '../helpers/deferred.js';
 import { findSecret } from '../helpers/error-secrets.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -141,9 +142,8 @@ async function runScenario(scheduler: fc.Scheduler, outcomes: Outcome[], actions
   const clock = new FakeClock();
   const server = new SimulatedServer(scheduler, clock, outcomes);
   const api = axios.create({ baseURL: API, adapter: server.adapter });
-  // The token endpoint sends on a private axios.create() instance: it takes its adapter from the defaults.
-  const previous = axios.defaults.adapter ?? ['xhr', 'http', 'fetch'];
-  axios.defaults.adapter = server.adapter;
+  // The token endpoint sends on a private instance pinned to the http adapter; specs swap it through the internal transport.
+  tokenTransport.override = server.adapter;
   let handle: AuthHandle;
   try {
     handle = attachAuth(api, {
@@ -156,7 +156,7 @@ async function runScenario(scheduler: fc.Scheduler, outcomes: Outcome[], actions
       failureCoolDown: 1,
     });
   } finally {
-    axios.defaults.adapter = previous;
+    tokenTransport.override = undefined;
   }
   server.handle = handle;
 
