@@ -47,6 +47,10 @@ describe('process exit (a short script in a child process)', function () {
       await server.close();
     });
 
+    beforeEach(() => {
+      tokenRequests = 0;
+    });
+
     it('exits while a background refresh nobody waits for sits in a long backoff', async () => {
       const result = await runScript(`
         let skew = 0;
@@ -71,6 +75,35 @@ describe('process exit (a short script in a child process)', function () {
 
       expect(result.code, result.stderr).to.equal(0);
       expect(result.last).to.deep.equal({ outcome: 'done', tokenRequests: 2 });
+    });
+
+    it('stays alive once a request joins a background refresh that sits in its backoff, and prints the error', async () => {
+      const result = await runScript(`
+        let skew = 0;
+        const api = axios.create({ baseURL: ${JSON.stringify(server.origin)} });
+        const handle = attachAuth(api, {
+          tokenUrl: ${JSON.stringify(`${server.origin}/token`)}, clientId: 'script-client', clientSecret: 'script-secret-31c9',
+          clock: { now: () => Date.now() + skew },
+          retry: { limit: 1, baseDelay: 400, maxDelay: 400 },
+        });
+        await api.get('/first');
+        skew = (3600 - 30) * 1000;
+        await api.get('/second');
+        const deadline = Date.now() + 5000;
+        while (!(handle.stats().tokenRequests === 2 && handle.stats().tokenRequestsInFlight === 0)) {
+          if (Date.now() > deadline) { console.log(JSON.stringify({ outcome: 'the background refresh never failed' })); process.exit(3); }
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        // The background refresh waits to retry; the token now expires and a request holds for that same refresh.
+        skew = 3600 * 1000;
+        api.get('/third').then(
+          () => console.log(JSON.stringify({ outcome: 'resolved' })),
+          (error) => console.log(JSON.stringify({ outcome: 'rejected', status: error.status })),
+        );
+      `);
+
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.last).to.deep.equal({ outcome: 'rejected', status: 503 });
     });
   });
 });
