@@ -51,24 +51,32 @@ describe('process exit (a short script in a child process)', function () {
       tokenRequests = 0;
     });
 
+    /**
+     * The start of both scripts: one token, then a stale one, so a request goes at once and a refresh
+     * starts in the background; it fails (503) and waits to retry with this `retry` option.
+     */
+    const backgroundRefreshInBackoff = (retry: string): string => `
+      let skew = 0;
+      const api = axios.create({ baseURL: ${JSON.stringify(server.origin)} });
+      const handle = attachAuth(api, {
+        tokenUrl: ${JSON.stringify(`${server.origin}/token`)}, clientId: 'script-client', clientSecret: 'script-secret-31c9',
+        clock: { now: () => Date.now() + skew },
+        retry: ${retry},
+      });
+      await api.get('/first');
+      // 30 s before expiry: stale.
+      skew = (3600 - 30) * 1000;
+      await api.get('/second');
+      const deadline = Date.now() + 5000;
+      while (!(handle.stats().tokenRequests === 2 && handle.stats().tokenRequestsInFlight === 0)) {
+        if (Date.now() > deadline) { console.log(JSON.stringify({ outcome: 'the background refresh never failed' })); process.exit(3); }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    `;
+
     it('exits while a background refresh nobody waits for sits in a long backoff', async () => {
       const result = await runScript(`
-        let skew = 0;
-        const api = axios.create({ baseURL: ${JSON.stringify(server.origin)} });
-        const handle = attachAuth(api, {
-          tokenUrl: ${JSON.stringify(`${server.origin}/token`)}, clientId: 'script-client', clientSecret: 'script-secret-31c9',
-          clock: { now: () => Date.now() + skew },
-          retry: { limit: 5, baseDelay: 60000, maxDelay: 60000 },
-        });
-        await api.get('/first');
-        // 30 s before expiry: stale, so the next request goes at once and a refresh starts in the background.
-        skew = (3600 - 30) * 1000;
-        await api.get('/second');
-        const deadline = Date.now() + 5000;
-        while (!(handle.stats().tokenRequests === 2 && handle.stats().tokenRequestsInFlight === 0)) {
-          if (Date.now() > deadline) { console.log(JSON.stringify({ outcome: 'the background refresh never failed' })); process.exit(3); }
-          await new Promise((resolve) => setImmediate(resolve));
-        }
+        ${backgroundRefreshInBackoff('{ limit: 5, baseDelay: 60000, maxDelay: 60000 }')}
         // The failed background refresh now waits 30-60 s to retry; the script is done.
         console.log(JSON.stringify({ outcome: 'done', tokenRequests: handle.stats().tokenRequests }));
       `);
@@ -79,22 +87,8 @@ describe('process exit (a short script in a child process)', function () {
 
     it('stays alive once a request joins a background refresh that sits in its backoff, and prints the error', async () => {
       const result = await runScript(`
-        let skew = 0;
-        const api = axios.create({ baseURL: ${JSON.stringify(server.origin)} });
-        const handle = attachAuth(api, {
-          tokenUrl: ${JSON.stringify(`${server.origin}/token`)}, clientId: 'script-client', clientSecret: 'script-secret-31c9',
-          clock: { now: () => Date.now() + skew },
-          retry: { limit: 1, baseDelay: 400, maxDelay: 400 },
-        });
-        await api.get('/first');
-        skew = (3600 - 30) * 1000;
-        await api.get('/second');
-        const deadline = Date.now() + 5000;
-        while (!(handle.stats().tokenRequests === 2 && handle.stats().tokenRequestsInFlight === 0)) {
-          if (Date.now() > deadline) { console.log(JSON.stringify({ outcome: 'the background refresh never failed' })); process.exit(3); }
-          await new Promise((resolve) => setImmediate(resolve));
-        }
-        // The background refresh waits to retry; the token now expires and a request holds for that same refresh.
+        ${backgroundRefreshInBackoff('{ limit: 1, baseDelay: 400, maxDelay: 400 }')}
+        // The token now expires and a request holds for that same refresh, which retries once more and fails.
         skew = 3600 * 1000;
         api.get('/third').then(
           () => console.log(JSON.stringify({ outcome: 'resolved' })),
