@@ -33,6 +33,12 @@ const TUNNELS_HTTPS = versionAtLeast(axios.VERSION, [1, 16, 1]);
 export function clearTextExposure(target: string, configured: AxiosProxyConfig | false | null | undefined): string | undefined {
   // The common case costs one regular expression: https, on an axios that tunnels it through any proxy.
   if (TUNNELS_HTTPS && HTTPS_URL.test(target)) return undefined;
+  // And without a proxy anywhere, a lookup in this turn's reading of the environment.
+  if (configured === false) return undefined;
+  if (configured === undefined || configured === null) {
+    const scheme = HTTPS_URL.test(target) ? 'https' : 'http';
+    if (environmentReadings(scheme).every(([proxy]) => proxy === '')) return undefined;
+  }
   let url: URL;
   try {
     url = new URL(target);
