@@ -8,6 +8,7 @@
 import type { AxiosRequestTransformer, InternalAxiosRequestConfig } from 'axios';
 import { isAbsoluteUrl, type OriginGuard } from './origin-guard.js';
 import { refuseClearTextProxy } from './proxy-route.js';
+import { attemptOf } from './request-state.js';
 
 /** The step appended to the transformRequest list of each request that carries the token. */
 export type FinalCheck = (this: InternalAxiosRequestConfig, data: unknown, headers: InternalAxiosRequestConfig['headers']) => unknown;
@@ -18,7 +19,7 @@ export type FinalCheck = (this: InternalAxiosRequestConfig, data: unknown, heade
  */
 export function createFinalCheck(owner: number, guard: OriginGuard, allowInsecureHttp: boolean): FinalCheck {
   return function finalCheck(this: InternalAxiosRequestConfig, data, headers) {
-    const attempt = this.authAttempt;
+    const attempt = attemptOf(this);
     if (attempt === undefined || attempt.owner !== owner || attempt.tokenVersion === 0) return data;
     if (!guard.allowsRequest(this)) {
       // The destination moved after the token was attached: the request goes, without it.

@@ -57,6 +57,7 @@ const ATTACH_AUTH_NAMES: NamesOf<AttachAuthOptions> = {
   dpop: true,
   telemetry: true,
   retry: true,
+  refreshTimeout: true,
   failureCoolDown: true,
   events: true,
   logger: true,
