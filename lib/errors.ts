@@ -81,6 +81,7 @@ export class OAuthQueueError extends Error {
   /** The class name, `OAuthQueueError`. */
   override name = 'OAuthQueueError';
 
+  /** `instanceof` that also holds for an error made by the package's other build (ESM or CommonJS). */
   static override [Symbol.hasInstance](value: unknown): boolean {
     return isInstance(this, value);
   }

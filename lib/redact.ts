@@ -108,11 +108,16 @@ function replace(target: object, key: string, value: unknown): void {
  * tells "sent, no answer" from "never sent".
  */
 export class RequestSummary {
+  /** The HTTP method, e.g. `GET`. */
   readonly method: string | undefined;
+  /** `http:` or `https:`. */
   readonly protocol: string | undefined;
+  /** The host the request went to, with its port when it has one. */
   readonly host: string | undefined;
+  /** The path as sent, the query string included. */
   readonly path: string | undefined;
 
+  /** Made by the package when it cleans an error; not meant to be built by apps. */
   constructor(method: string | undefined, protocol: string | undefined, host: string | undefined, path: string | undefined) {
     this.method = method;
     this.protocol = protocol;
