@@ -7,7 +7,9 @@ import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosReques
 import { ErrorCodes, LoginRequiredError, OAuthQueueError } from './errors.js';
 import { attemptOf, setAttempt } from './request-state.js';
 import { claimInstance } from './instance-claim.js';
+import { createFinalCheck, withFinalCheck } from './final-check.js';
 import { OriginGuard } from './origin-guard.js';
+import { refuseClearTextProxy } from './proxy-route.js';
 import { REDACTED_AUTHORIZATION, hideRawRequests, isStream, redactAxiosError } from './redact.js';
 import type { RevocationResult } from './token-manager.js';
 import type { TokenSet } from './token-set.js';
@@ -74,11 +76,17 @@ interface RedirectOptions {
  */
 export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthOptions): UserAuthHandle {
   const resolved = resolveUserOptions(instance, options);
+  const { retryStatusCodes, allowInsecureHttp } = resolved.client;
+  // A proxy set on the instance decides now where the users' tokens would travel.
+  if (!allowInsecureHttp && instance.defaults.proxy) {
+    for (const origin of resolved.client.origins) refuseClearTextProxy(origin, instance.defaults.proxy, 'the token');
+  }
   const release = claimInstance(instance, 'attachUserAuth');
   const client = new UserTokenClient(resolved);
   const guard = new OriginGuard(resolved.client.origins);
   const owner = nextOwner--;
-  const { retryStatusCodes } = resolved.client;
+  // The origin and proxy rules once more as the request is finally sent (promise 8), as attachAuth does.
+  const finalCheck = createFinalCheck(owner, guard, allowInsecureHttp);
   /** When each request was first sent and its timeout then, so that a replay cannot restart the clock. */
   const timeBudgets = new WeakMap<UserAuthAttempt, { startedAt: number; timeout: number }>();
 
@@ -96,6 +104,7 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
     if (tokenSet === undefined) throw loginRequired();
     config.headers.set('Authorization', `Bearer ${tokenSet.accessToken}`);
     attempt.tokenVersion = state.version;
+    config.transformRequest = withFinalCheck(config.transformRequest, finalCheck);
     const userHook = config.beforeRedirect;
     if (userHook === undefined) config.beforeRedirect = guardRedirect;
     else if (userHook !== guardRedirect && !composedHooks.has(userHook)) {

@@ -10,6 +10,7 @@ import { BFF_CLIENT_ID, BFF_CLIENT_SECRET, BffProvider } from '../../examples/bf
 import { deferred, flush, rejection, settleAll, until, within } from '../helpers/deferred.js';
 import { findSecret } from '../helpers/error-secrets.js';
 import { ConfigurationError } from '../../lib/index.js';
+import { startForeignServer } from '../helpers/test-server.js';
 
 describe('attachUserAuth over loopback sockets', () => {
   let provider: BffProvider;
@@ -88,6 +89,27 @@ describe('attachUserAuth over loopback sockets', () => {
     const results = await settleAll(Array.from({ length: 20 }, () => me('alice')), 5000);
     expect(results.every((result) => result.status === 'fulfilled' && result.value.data.user === 'alice')).to.equal(true);
     expect(logger.lines.filter((line) => line.includes('the onToken callback failed'))).to.have.length(1);
+  });
+
+  it("drops a user's token when an interceptor registered before attachUserAuth moves the request to another origin", async () => {
+    handle.detach();
+    const attacker = await startForeignServer();
+    try {
+      api = axios.create({ baseURL: provider.origin });
+      // Registered first, so axios runs it after attachUserAuth's own interceptor.
+      api.interceptors.request.use((config) => {
+        if (config.headers['x-move'] === 'yes') config.baseURL = attacker.origin;
+        return config;
+      });
+      handle = attach();
+      await signInExpired('alice');
+      await within(me('alice'), 5000, 'a request that stays');
+      await settleAll([api.get('/api/me', { authSubject: 'alice', headers: { 'x-move': 'yes' } })], 5000);
+      expect(attacker.requests).to.have.length(1);
+      expect(attacker.requests[0]?.authorization, 'no token reaches the origin the request moved to').to.equal(undefined);
+    } finally {
+      await attacker.close();
+    }
   });
 
   it("does not hold another user's requests while one user's refresh is held open", async () => {
