@@ -2,10 +2,10 @@
 // request while one is fetched) and the response interceptor (the 401 path:
 // replay once, using the token-version rule of design.md), and returns the handle.
 
-import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import axios, { type AxiosError, type AxiosInstance, type AxiosPromise, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { headerOf, isResourceNonceChallenge } from './dpop.js';
 import type { AttachAuthOptions } from './options.js';
-import { createFinalCheck, withFinalCheck } from './final-check.js';
+import { createFinalCheck, createOriginCheck, withFinalCheck, type AdapterOutcome } from './final-check.js';
 import { claimInstance } from './instance-claim.js';
 import { OriginGuard } from './origin-guard.js';
 import { refuseClearTextProxy } from './proxy-route.js';
@@ -66,7 +66,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
   const release = claimInstance(instance, 'attachAuth');
   const guard = new OriginGuard(resolved.origins);
   const owner = nextOwner++;
-  const finalCheck = createFinalCheck(owner, guard, allowInsecureHttp);
+  const originCheck = createOriginCheck(owner, guard, allowInsecureHttp);
 
   const guardRedirect = (redirect: RedirectOptions): void => {
     if (redirect.headers === undefined || guard.allowsUrl(redirectTarget(redirect))) return;
@@ -128,6 +128,84 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     return manager.hold(config).then((fresh) => attach(config, fresh, held));
   };
 
+  /**
+   * Whether a request that failed may be sent once more, and why: `nonce` (RFC 9449 §9: the API
+   * wants a new DPoP nonce in the proof; no new token) or `replay` (the 401 rules of design.md,
+   * queue flow: counted as the one replay). Undefined when the caller gets this error.
+   */
+  const resendReason = (error: AxiosError, config: InternalAxiosRequestConfig, attempt: AuthAttempt): 'nonce' | 'replay' | undefined => {
+    const response = error.response;
+    if (dpop !== undefined && response !== undefined && isResourceNonceChallenge(response.status, headerOf(response.headers, 'www-authenticate'))) {
+      const fresh = dpop.rememberNonce(instance.getUri(config), headerOf(response.headers, 'dpop-nonce'));
+      if (!fresh || attempt.nonceRetried || isStream(config.data) || !spendsLeftOfTimeout(attempt, config)) return undefined;
+      attempt.nonceRetried = true;
+      return 'nonce';
+    }
+    if (response === undefined || !retryStatusCodes.has(response.status) || isInsufficientScope(response)) return undefined;
+    if (attempt.replayed) {
+      // Never a second replay; the refusal still counts towards the 401 back-off.
+      manager.refuse(attempt.tokenVersion, true);
+      return undefined;
+    }
+    if (isStream(config.data)) {
+      error.message += ' (not replayed by axios-oauth-queue: the request body is a stream and cannot be sent twice)';
+      return undefined;
+    }
+    // The replay spends what is left of the request's own timeout, not a new one (promise 1 of the design).
+    if (!spendsLeftOfTimeout(attempt, config)) {
+      error.message += ' (not replayed by axios-oauth-queue: the request timeout has already passed)';
+      return undefined;
+    }
+    // Token-version rule: only a 401 for the token held now invalidates it; a late
+    // 401 for an older token replays with the current one and costs no token request.
+    if (!manager.refuse(attempt.tokenVersion, false)) {
+      error.message += ' (not replayed by axios-oauth-queue: the API refused the last new tokens before accepting any, so 401-driven refreshes pause for a while)';
+      return undefined;
+    }
+    attempt.replayed = true;
+    manager.recordReplay();
+    config.headers.set('Authorization', REDACTED_AUTHORIZATION);
+    manager.notify('onReplay', config);
+    return 'replay';
+  };
+
+  /**
+   * The replay inside the adapter: the answer of each send reaches this first. A 401
+   * the rules allow to replay waits for the new token (held like any request, so its
+   * abort signal, cancelToken and timeout still apply) and goes again with the same
+   * merged, transformed config: the app's interceptors see one request and one answer.
+   */
+  const settleAtAdapter = async (config: InternalAxiosRequestConfig, outcome: AdapterOutcome, send: () => AxiosPromise): AxiosPromise => {
+    const attempt = attemptOf(config);
+    const owned = attempt !== undefined && attempt.owner === owner && attempt.tokenVersion !== 0;
+    if (outcome.ok) {
+      if (owned) {
+        manager.accept(attempt.tokenVersion);
+        // A resource server may hand out the next nonce with any answer (RFC 9449 §9).
+        if (dpop !== undefined) dpop.rememberNonce(instance.getUri(config), headerOf(outcome.response.headers, 'dpop-nonce'));
+      }
+      return outcome.response;
+    }
+    const error = outcome.error;
+    if (!owned || !axios.isAxiosError(error)) throw error;
+    // The response interceptor leaves this request to the adapter (no second count of the same 401).
+    attempt.settledAtAdapter = true;
+    // Redacted here: an error mapper the app registered before attachAuth sees the error before our interceptor.
+    if (resendReason(error, config, attempt) === undefined) throw redactAxiosError(error);
+    const token = manager.usable() ?? (await manager.hold(config));
+    config.headers.set('Authorization', token.authorization);
+    attempt.tokenVersion = token.version;
+    // A new DPoP proof for the new send (and the new nonce), as attach gives every request.
+    if (dpop !== undefined && token.tokenSet.tokenType === 'DPoP') {
+      config.headers.set('DPoP', await dpop.proof({ htm: config.method ?? 'get', url: instance.getUri(config), accessToken: token.tokenSet.accessToken }));
+    }
+    originCheck(config, config.headers);
+    return send();
+  };
+
+  const finalCheck = createFinalCheck(originCheck, settleAtAdapter);
+
+  /** The replay where the adapter could not be wrapped (see resolveAdapter): through the instance again. */
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     if (!axios.isAxiosError(error) || error.config === undefined) {
       // An app interceptor may have wrapped an axios error in its own: clean the one inside.
@@ -144,42 +222,10 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
       hideRawRequests(error);
       return Promise.reject(error);
     }
-    const response = error.response;
-    // RFC 9449 §9: the API wants a (new) nonce in the proof. One more send with it: no new token, not the 401 replay.
-    if (dpop !== undefined && response !== undefined && isResourceNonceChallenge(response.status, headerOf(response.headers, 'www-authenticate'))) {
-      const fresh = dpop.rememberNonce(instance.getUri(config), headerOf(response.headers, 'dpop-nonce'));
-      if (!fresh || attempt.nonceRetried || isStream(config.data) || !spendsLeftOfTimeout(attempt, config)) return Promise.reject(redactAxiosError(error));
-      attempt.nonceRetried = true;
-      config.headers.set('Authorization', REDACTED_AUTHORIZATION);
-      return instance.request(config);
-    }
-    if (response === undefined || !retryStatusCodes.has(response.status) || isInsufficientScope(response)) {
-      return Promise.reject(redactAxiosError(error));
-    }
-    if (attempt.replayed) {
-      // Never a second replay; the refusal still counts towards the 401 back-off.
-      manager.refuse(attempt.tokenVersion, true);
-      return Promise.reject(redactAxiosError(error));
-    }
-    if (isStream(config.data)) {
-      error.message += ' (not replayed by axios-oauth-queue: the request body is a stream and cannot be sent twice)';
-      return Promise.reject(redactAxiosError(error));
-    }
-    // The replay spends what is left of the request's own timeout, not a new one (promise 1 of the design).
-    if (!spendsLeftOfTimeout(attempt, config)) {
-      error.message += ' (not replayed by axios-oauth-queue: the request timeout has already passed)';
-      return Promise.reject(redactAxiosError(error));
-    }
-    // Token-version rule: only a 401 for the token held now invalidates it; a late
-    // 401 for an older token replays with the current one and costs no token request.
-    if (!manager.refuse(attempt.tokenVersion, false)) {
-      error.message += ' (not replayed by axios-oauth-queue: the API refused the last new tokens before accepting any, so 401-driven refreshes pause for a while)';
-      return Promise.reject(redactAxiosError(error));
-    }
-    attempt.replayed = true;
-    manager.recordReplay();
+    if (attempt.settledAtAdapter) return Promise.reject(redactAxiosError(error));
+    const resend = resendReason(error, config, attempt);
+    if (resend === undefined) return Promise.reject(redactAxiosError(error));
     config.headers.set('Authorization', REDACTED_AUTHORIZATION);
-    manager.notify('onReplay', config);
     return instance.request(config);
   };
 
@@ -218,7 +264,11 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
 
 /** RFC 6750 §3.1: a token that lacks scope is not a token problem; a new one would not help. */
 function isInsufficientScope(response: AxiosResponse): boolean {
-  const challenge = response.headers['www-authenticate'];
+  // At the adapter the headers are still as the adapter made them (a plain object, or none from a mock).
+  const headers: unknown = response.headers;
+  if (headers === null || typeof headers !== 'object') return false;
+  const name = Object.keys(headers).find((key) => key.toLowerCase() === 'www-authenticate');
+  const challenge = name === undefined ? undefined : (headers as Record<string, unknown>)[name];
   return typeof challenge === 'string' && /error\s*=\s*"?insufficient_scope"?/i.test(challenge);
 }
 

@@ -15,6 +15,8 @@ export class AuthAttempt {
   replayed = false;
   /** Set once the request has been sent again with a resource server's new DPoP nonce (RFC 9449 §9): never twice. */
   nonceRetried = false;
+  /** True once the wrapped adapter has handled an error of this request: the 401 rules ran there, not in the response interceptor. */
+  settledAtAdapter = false;
 
   constructor(owner: number) {
     this.owner = owner;
