@@ -169,6 +169,14 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     return 'replay';
   };
 
+  /** A success with a token: it ends a 401 back-off (design.md: reset by any success) and may bring the next DPoP nonce (RFC 9449 §9). */
+  const answered = (config: InternalAxiosRequestConfig, headers: AxiosResponse['headers']): void => {
+    const attempt = attemptOf(config);
+    if (attempt === undefined || attempt.owner !== owner || attempt.tokenVersion === 0) return;
+    manager.accept(attempt.tokenVersion);
+    if (dpop !== undefined) dpop.rememberNonce(instance.getUri(config), headerOf(headers, 'dpop-nonce'));
+  };
+
   /**
    * The replay inside the adapter: the answer of each send reaches this first. A 401
    * the rules allow to replay waits for the new token (held like any request, so its
@@ -179,11 +187,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     const attempt = attemptOf(config);
     const owned = attempt !== undefined && attempt.owner === owner && attempt.tokenVersion !== 0;
     if (outcome.ok) {
-      if (owned) {
-        manager.accept(attempt.tokenVersion);
-        // A resource server may hand out the next nonce with any answer (RFC 9449 §9).
-        if (dpop !== undefined) dpop.rememberNonce(instance.getUri(config), headerOf(outcome.response.headers, 'dpop-nonce'));
-      }
+      answered(config, outcome.response.headers);
       return outcome.response;
     }
     const error = outcome.error;
@@ -231,12 +235,9 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
 
   /** Any success with a token ends a 401 back-off (design.md: reset by any success). */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
-    const attempt = attemptOf(response.config);
-    if (attempt !== undefined && attempt.owner === owner && attempt.tokenVersion !== 0) {
-      manager.accept(attempt.tokenVersion);
-      // A resource server may hand out the next nonce with any answer (RFC 9449 §9).
-      if (dpop !== undefined) dpop.rememberNonce(instance.getUri(response.config), headerOf(response.headers, 'dpop-nonce'));
-    }
+    // An unwrap step (`r => r.data`) registered before attachAuth runs first: what arrives may be a body.
+    const config = (response as Partial<AxiosResponse> | null | undefined)?.config;
+    if (config !== undefined && config !== null) answered(config, response.headers);
     return response;
   };
 
@@ -265,10 +266,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
 /** RFC 6750 §3.1: a token that lacks scope is not a token problem; a new one would not help. */
 function isInsufficientScope(response: AxiosResponse): boolean {
   // At the adapter the headers are still as the adapter made them (a plain object, or none from a mock).
-  const headers: unknown = response.headers;
-  if (headers === null || typeof headers !== 'object') return false;
-  const name = Object.keys(headers).find((key) => key.toLowerCase() === 'www-authenticate');
-  const challenge = name === undefined ? undefined : (headers as Record<string, unknown>)[name];
+  const challenge = headerOf(response.headers, 'www-authenticate');
   return typeof challenge === 'string' && /error\s*=\s*"?insufficient_scope"?/i.test(challenge);
 }
 
