@@ -207,7 +207,7 @@ export function attachAuth(instance: AxiosInstance, options: AttachAuthOptions):
     return send();
   };
 
-  const finalCheck = createFinalCheck(originCheck, settleAtAdapter);
+  const finalCheck = createFinalCheck(owner, guard, allowInsecureHttp, settleAtAdapter);
 
   /** The replay where the adapter could not be wrapped (see resolveAdapter): through the instance again. */
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {

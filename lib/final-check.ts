@@ -57,7 +57,8 @@ export function createOriginCheck(owner: number, guard: OriginGuard, allowInsecu
  * `settle` is given and the app's adapter can be resolved to a function, wraps that
  * adapter so that `settle` sees each answer before any response interceptor does.
  */
-export function createFinalCheck(check: OriginCheck, settle?: AdapterSettle): FinalCheck {
+export function createFinalCheck(owner: number, guard: OriginGuard, allowInsecureHttp: boolean, settle?: AdapterSettle): FinalCheck {
+  const check = createOriginCheck(owner, guard, allowInsecureHttp);
   // One wrapper per adapter function, shared by every request that uses it.
   const wrappers = new WeakMap<AxiosAdapter, AxiosAdapter>();
   const wrapped = new WeakSet<AxiosAdapter>();
