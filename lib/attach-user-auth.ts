@@ -3,11 +3,11 @@
 // attaches that user's token, or holds the request on that user's single flight; the
 // response interceptor replays once on 401 by the token-version rule, per user.
 
-import axios, { type AxiosInstance, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import axios, { type AxiosError, type AxiosInstance, type AxiosPromise, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
 import { ErrorCodes, LoginRequiredError, OAuthQueueError } from './errors.js';
 import { attemptOf, setAttempt } from './request-state.js';
 import { claimInstance } from './instance-claim.js';
-import { createFinalCheck, withFinalCheck } from './final-check.js';
+import { createFinalCheck, createOriginCheck, withFinalCheck, type AdapterOutcome } from './final-check.js';
 import { OriginGuard } from './origin-guard.js';
 import { refuseClearTextProxy } from './proxy-route.js';
 import { REDACTED_AUTHORIZATION, hideRawRequests, isStream, redactAxiosError } from './redact.js';
@@ -85,8 +85,6 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
   const client = new UserTokenClient(resolved);
   const guard = new OriginGuard(resolved.client.origins);
   const owner = nextOwner--;
-  // The origin and proxy rules once more as the request is finally sent (promise 8), as attachAuth does.
-  const finalCheck = createFinalCheck(owner, guard, allowInsecureHttp);
   /** When each request was first sent and its timeout then, so that a replay cannot restart the clock. */
   const timeBudgets = new WeakMap<UserAuthAttempt, { startedAt: number; timeout: number }>();
 
@@ -150,6 +148,87 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
     );
   };
 
+  /**
+   * Whether a failed request of a user is replayed once (the 401 rules of design.md, per user),
+   * with the side effects of that decision; false when the caller gets the error.
+   */
+  const shouldReplay = (error: AxiosError, config: InternalAxiosRequestConfig, attempt: UserAuthAttempt): boolean => {
+    const response = error.response;
+    if (response === undefined || !retryStatusCodes.has(response.status) || isInsufficientScope(response)) return false;
+    if (attempt.replayed) {
+      // Never a second replay; the refusal still counts towards this user's 401 back-off.
+      const state = client.existingState(attempt.subject);
+      if (state !== undefined) client.refuse(state, attempt.tokenVersion, true);
+      return false;
+    }
+    if (isStream(config.data)) {
+      error.message += ' (not replayed by axios-oauth-queue: the request body is a stream and cannot be sent twice)';
+      return false;
+    }
+    // The replay spends what is left of the request's own timeout, not a new one.
+    const budget = timeBudgets.get(attempt);
+    if (budget !== undefined) {
+      const left = budget.timeout - (performance.now() - budget.startedAt);
+      if (left < 1) {
+        error.message += ' (not replayed by axios-oauth-queue: the request timeout has already passed)';
+        return false;
+      }
+      config.timeout = Math.ceil(left);
+    }
+    // Token-version rule, per user: only a 401 for the token this user holds now invalidates it;
+    // a late 401 for an older token replays with the current one and costs no token request.
+    if (!client.refuse(client.stateOf(attempt.subject), attempt.tokenVersion, false)) {
+      error.message += ' (not replayed by axios-oauth-queue: the API refused the last new tokens of this user before accepting any, so 401-driven refreshes pause for a while)';
+      return false;
+    }
+    attempt.replayed = true;
+    client.recordReplay();
+    config.headers.set('Authorization', REDACTED_AUTHORIZATION);
+    client.calls.notify('onReplay', config);
+    return true;
+  };
+
+  /** A success with a user's token ends that user's 401 back-off (design.md: reset by any success). */
+  const answered = (config: InternalAxiosRequestConfig): void => {
+    const attempt = attemptOf(config);
+    if (!(attempt instanceof UserAuthAttempt) || attempt.owner !== owner || attempt.tokenVersion === 0) return;
+    const state = client.existingState(attempt.subject);
+    if (state !== undefined) client.accept(state, attempt.tokenVersion);
+  };
+
+  /**
+   * The replay inside the adapter, as attachAuth does it: a user's 401 that the rules allow to
+   * replay waits for that user's new token and goes again with the same merged config, so the
+   * app's interceptors, in whatever order they were registered, see one request and one answer.
+   */
+  const settleAtAdapter = async (config: InternalAxiosRequestConfig, outcome: AdapterOutcome, send: () => AxiosPromise): AxiosPromise => {
+    if (outcome.ok) {
+      answered(config);
+      return outcome.response;
+    }
+    const error = outcome.error;
+    const attempt = attemptOf(config);
+    if (!(attempt instanceof UserAuthAttempt) || attempt.owner !== owner || attempt.tokenVersion === 0 || !axios.isAxiosError(error)) throw error;
+    attempt.settledAtAdapter = true;
+    if (!shouldReplay(error, config, attempt)) throw redactAxiosError(error);
+    const state = client.stateOf(attempt.subject);
+    if (!client.usable(state)) {
+      try {
+        await client.hold(state, config);
+      } catch (failure) {
+        if (failure instanceof LoginRequiredError) client.recordLoginRequired();
+        throw failure;
+      }
+    }
+    attach(config, state, attempt);
+    originCheck(config, config.headers);
+    return send();
+  };
+
+  const finalCheck = createFinalCheck(owner, guard, allowInsecureHttp, settleAtAdapter);
+  const originCheck = createOriginCheck(owner, guard, allowInsecureHttp);
+
+  /** The replay where the adapter could not be wrapped (axios 1.2–1.4 with a named adapter): through the instance again. */
   const onResponseError = (error: unknown): Promise<AxiosResponse> => {
     if (!axios.isAxiosError(error) || error.config === undefined) return Promise.reject(error);
     const config = error.config;
@@ -158,49 +237,14 @@ export function attachUserAuth(instance: AxiosInstance, options: AttachUserAuthO
       hideRawRequests(error);
       return Promise.reject(error);
     }
-    const response = error.response;
-    if (response === undefined || !retryStatusCodes.has(response.status) || isInsufficientScope(response)) {
-      return Promise.reject(redactAxiosError(error));
-    }
-    if (attempt.replayed) {
-      // Never a second replay; the refusal still counts towards this user's 401 back-off.
-      const state = client.existingState(attempt.subject);
-      if (state !== undefined) client.refuse(state, attempt.tokenVersion, true);
-      return Promise.reject(redactAxiosError(error));
-    }
-    if (isStream(config.data)) {
-      error.message += ' (not replayed by axios-oauth-queue: the request body is a stream and cannot be sent twice)';
-      return Promise.reject(redactAxiosError(error));
-    }
-    // The replay spends what is left of the request's own timeout, not a new one.
-    const budget = timeBudgets.get(attempt);
-    if (budget !== undefined) {
-      const left = budget.timeout - (performance.now() - budget.startedAt);
-      if (left < 1) {
-        error.message += ' (not replayed by axios-oauth-queue: the request timeout has already passed)';
-        return Promise.reject(redactAxiosError(error));
-      }
-      config.timeout = Math.ceil(left);
-    }
-    // Token-version rule, per user: only a 401 for the token this user holds now invalidates it;
-    // a late 401 for an older token replays with the current one and costs no token request.
-    if (!client.refuse(client.stateOf(attempt.subject), attempt.tokenVersion, false)) {
-      error.message += ' (not replayed by axios-oauth-queue: the API refused the last new tokens of this user before accepting any, so 401-driven refreshes pause for a while)';
-      return Promise.reject(redactAxiosError(error));
-    }
-    attempt.replayed = true;
-    client.recordReplay();
-    config.headers.set('Authorization', REDACTED_AUTHORIZATION);
-    client.calls.notify('onReplay', config);
+    if (attempt.settledAtAdapter || !shouldReplay(error, config, attempt)) return Promise.reject(redactAxiosError(error));
     return instance.request(config);
   };
 
-  /** Any success with a user's token ends that user's 401 back-off. */
   const onResponse = (response: AxiosResponse): AxiosResponse => {
-    const attempt = attemptOf(response.config);
-    if (!(attempt instanceof UserAuthAttempt) || attempt.owner !== owner || attempt.tokenVersion === 0) return response;
-    const state = client.existingState(attempt.subject);
-    if (state !== undefined) client.accept(state, attempt.tokenVersion);
+    // An unwrap step (`r => r.data`) registered before attachUserAuth runs first: what arrives may be a body.
+    const config = (response as Partial<AxiosResponse> | null | undefined)?.config;
+    if (config !== undefined && config !== null) answered(config);
     return response;
   };
 

@@ -112,6 +112,36 @@ describe('attachUserAuth over loopback sockets', () => {
     }
   });
 
+  for (const order of ['before', 'after'] as const) {
+    it(`passes each app interceptor once on a user's replayed request, registered ${order} attachUserAuth`, async () => {
+      handle.detach();
+      api = axios.create({ baseURL: provider.origin });
+      let requestSteps = 0;
+      let unwraps = 0;
+      const register = (): void => {
+        api.interceptors.request.use((config) => {
+          requestSteps += 1;
+          return config;
+        });
+        api.interceptors.response.use((response) => {
+          unwraps += 1;
+          return response.data as never;
+        });
+      };
+      if (order === 'before') register();
+      handle = attach();
+      if (order === 'after') register();
+      const issued = provider.issue('alice');
+      await handle.signIn('alice', { accessToken: issued.access_token, tokenType: 'Bearer', refreshToken: issued.refresh_token, expiresAt: Date.now() + 3600_000, raw: {} });
+      provider.expireAccessTokens('alice');
+      const body = (await within(api.get('/api/me', { authSubject: 'alice' }), 5000, 'the replayed request')) as unknown as { user: string };
+      expect(body.user, 'the unwrap step returns the body of the replayed request').to.equal('alice');
+      expect(handle.stats().replays).to.equal(1);
+      expect(requestSteps, 'the request step runs once').to.equal(1);
+      expect(unwraps, 'the unwrap step runs once').to.equal(1);
+    });
+  }
+
   it("does not hold another user's requests while one user's refresh is held open", async () => {
     await signInExpired('alice');
     await signInExpired('bob');
