@@ -4,9 +4,8 @@
 // request that authenticates: a retry, a DPoP nonce retry (the server has
 // already spent the first `jti`), a revocation or an introspection call.
 
-import { createHash, createSecretKey, randomUUID, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createSecretKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { ConfigurationError } from './errors.js';
-import { loadJose } from './jose-loader.js';
 import type { ClientAssertionOptions } from './options.js';
 import { resolveSigningKey, type SigningKey } from './signing-key.js';
 
@@ -66,26 +65,12 @@ export class ClientAssertion {
 
   /** The token request parameters of RFC 7523 §2.2 with a newly signed assertion for `audience`. */
   async parameters(audience: string): Promise<Record<string, string>> {
-    const { SignJWT } = await loadJose();
-    const issuedAt = Math.floor(this.#config.now() / 1000);
+    // The signing code (and jose) is a chunk of its own, loaded by the first assertion.
+    const { signClientAssertion } = await import('./jwt-signing.js');
     const { clientId } = this.#config;
     const header: { alg: string; kid?: string; x5t?: string; 'x5t#S256'?: string } = { alg: this.#alg, ...this.#thumbprints };
     if (this.#kid !== undefined) header.kid = this.#kid;
-    let assertion: string;
-    try {
-      assertion = await new SignJWT({})
-      .setProtectedHeader(header)
-      .setIssuer(clientId)
-      .setSubject(clientId)
-      .setAudience(audience)
-      .setJti(randomUUID())
-      .setIssuedAt(issuedAt)
-      .setExpirationTime(issuedAt + this.#config.lifetime)
-      .sign(this.#key);
-    } catch (error) {
-      // jose names what is wrong with the key or algorithm; its message never holds key material.
-      throw new ConfigurationError('tokenRequest.clientAssertion', `could not be signed: ${error instanceof Error ? error.message : 'signing failed'}`);
-    }
+    const assertion = await signClientAssertion({ header, clientId, audience, now: this.#config.now, lifetime: this.#config.lifetime, key: this.#key });
     this.#recent.push(assertion);
     if (this.#recent.length > RECENT_ASSERTIONS) this.#recent.shift();
     return { client_id: clientId, client_assertion_type: JWT_BEARER_ASSERTION_TYPE, client_assertion: assertion };

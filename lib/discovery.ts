@@ -4,7 +4,7 @@
 // Read once per handle (single-flight), kept, and read again after a failure
 // (with backoff) or when the token endpoint it named stops answering.
 
-import { ConfigurationError, ErrorCodes, OAuthError, TokenEndpointError } from './errors.js';
+import { ErrorCodes, OAuthError, TokenEndpointError } from './errors.js';
 
 /** The parts of the metadata document this package uses, as the server sent them (RFC 8414 §2). */
 export interface AuthorizationServerMetadata {
@@ -38,20 +38,6 @@ export function metadataUrls(issuer: string): string[] {
   const url = new URL(issuer);
   const path = url.pathname === '/' ? '' : url.pathname.replace(/\/$/, '');
   return [`${url.origin}/.well-known/oauth-authorization-server${path}`, `${url.origin}${path}/.well-known/openid-configuration`];
-}
-
-/** Validates `issuer` at attach time: an absolute https URL (or loopback http) without query or fragment (RFC 8414 §2). */
-export function checkIssuer(issuer: unknown, checkUrl: (url: string) => boolean): string {
-  if (typeof issuer !== 'string' || issuer === '') throw new ConfigurationError('issuer', 'must be the issuer identifier, an https URL such as "https://login.example.com/tenant"');
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    throw new ConfigurationError('issuer', 'must be an absolute https URL');
-  }
-  if (url.search !== '' || url.hash !== '' || issuer.includes('?') || issuer.includes('#')) throw new ConfigurationError('issuer', 'must have no query or fragment (RFC 8414 §2)');
-  if (!checkUrl(issuer)) throw new ConfigurationError('issuer', 'must use https (plain http only to a loopback host, or with allowInsecureHttp: true)');
-  return issuer;
 }
 
 export class Discovery {

@@ -4,9 +4,8 @@
 // time, so a replay or a nonce retry never reuses one) and remembers the
 // server nonces (RFC 9449 §8, §9) per origin.
 
-import { createHash, createPublicKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import { ConfigurationError } from './errors.js';
-import { loadJose } from './jose-loader.js';
 import type { DPoPOptions } from './options.js';
 import { resolveSigningKey, type SigningKey } from './signing-key.js';
 
@@ -44,22 +43,9 @@ export class DPoP {
 
   /** A new proof for one request, carrying the nonce last seen from its origin. */
   async proof(target: ProofTarget): Promise<string> {
-    const { SignJWT } = await loadJose();
-    const url = new URL(target.url);
-    const claims: Record<string, string | number> = {
-      htm: target.htm.toUpperCase(),
-      htu: `${url.origin}${url.pathname}`,
-      jti: randomUUID(),
-      iat: Math.floor(this.#now() / 1000),
-    };
-    if (target.accessToken !== undefined) claims['ath'] = createHash('sha256').update(target.accessToken, 'ascii').digest('base64url');
-    const nonce = this.#nonces.get(url.origin);
-    if (nonce !== undefined) claims['nonce'] = nonce;
-    try {
-      return await new SignJWT(claims).setProtectedHeader({ alg: this.#key.alg, typ: 'dpop+jwt', jwk: this.#publicJwk }).sign(this.#key.key);
-    } catch (error) {
-      throw new ConfigurationError('dpop.key', `could not sign a DPoP proof: ${error instanceof Error ? error.message : 'signing failed'}`);
-    }
+    // The signing code (and jose) is a chunk of its own, loaded by the first proof.
+    const { signDPoPProof } = await import('./jwt-signing.js');
+    return signDPoPProof(target, { key: this.#key, publicJwk: this.#publicJwk, now: this.#now, nonceFor: (origin) => this.#nonces.get(origin) });
   }
 
   /** Remembers a `DPoP-Nonce` header value for the origin of `url`; true when it is a new nonce. */

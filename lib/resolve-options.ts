@@ -5,7 +5,7 @@
 import type { AxiosInstance } from 'axios';
 import { Agent as HttpsAgent } from 'node:https';
 import { resolveClientAssertion } from './client-assertion.js';
-import { checkIssuer } from './discovery.js';
+import { checkIssuer } from './issuer.js';
 import { resolveDPoP, type DPoP } from './dpop.js';
 import type { TelemetryOptions } from './telemetry.js';
 import { ConfigurationError } from './errors.js';

@@ -6,7 +6,7 @@
 import axios, { type AxiosAdapter, type AxiosInstance, type AxiosRequestConfig, type AxiosResponse, type Method } from 'axios';
 import type { Agent as HttpsAgent } from 'node:https';
 import type { ClientAssertion } from './client-assertion.js';
-import { Discovery } from './discovery.js';
+import type { Discovery } from './discovery.js';
 import { headerOf, isTokenEndpointNonceError, type DPoP } from './dpop.js';
 import { ConfigurationError, ErrorCodes, OAuthError, TokenEndpointError } from './errors.js';
 import { formEncode } from './form-encode.js';
@@ -92,7 +92,8 @@ export class TokenEndpoint {
   readonly #config: TokenEndpointConfig;
   readonly #http: AxiosInstance;
   readonly #now: () => number;
-  readonly #discovery: Discovery | undefined;
+  /** Server metadata (`issuer` only); its code is a chunk of its own, loaded only by a client that gives `issuer`. */
+  readonly #discovery: Promise<Discovery> | undefined;
   /** Values to scrub from any text a server sends back: the secret, the password, tokens. */
   readonly #secrets: () => readonly (string | undefined)[];
 
@@ -100,7 +101,7 @@ export class TokenEndpoint {
     this.#config = config;
     this.#now = now;
     const { issuer, checkUrl } = config;
-    this.#discovery = issuer === undefined ? undefined : new Discovery({ issuer, checkUrl: checkUrl ?? (() => true), fetchJson: (url, purpose) => this.fetchJson(url, purpose), now });
+    this.#discovery = issuer === undefined ? undefined : import('./discovery.js').then(({ Discovery }) => new Discovery({ issuer, checkUrl: checkUrl ?? (() => true), fetchJson: (url, purpose) => this.fetchJson(url, purpose), now }));
     // Client assertions sent lately are secrets too: a server may echo one back.
     this.#secrets = config.assertion === undefined ? secrets : () => [...secrets(), ...(config.assertion?.recent() ?? [])];
     // A private instance: the user's interceptors never see a token request, and
@@ -143,7 +144,7 @@ export class TokenEndpoint {
       return await this.#send(await this.tokenUrl(), this.#config.method, this.#config.encoding, parameters, 'token', false, true, budgetMs);
     } catch (error) {
       // The endpoint the metadata named is gone or moved: read the metadata again next time.
-      if (error instanceof TokenEndpointError && (error.code === ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE || error.status === 404)) discovery.invalidate();
+      if (error instanceof TokenEndpointError && (error.code === ErrorCodes.TOKEN_ENDPOINT_UNREACHABLE || error.status === 404)) (await discovery).invalidate();
       throw error;
     }
   }
@@ -152,7 +153,7 @@ export class TokenEndpoint {
   async tokenUrl(): Promise<string> {
     const discovery = this.#discovery;
     if (discovery === undefined) return this.#config.tokenUrl;
-    const metadata = await discovery.metadata();
+    const metadata = await (await discovery).metadata();
     // RFC 8705 §5: a client with a certificate uses the mTLS aliases where the server names them.
     return (this.#config.httpsAgent === undefined ? undefined : metadata.mtls_endpoint_aliases?.token_endpoint) ?? metadata.token_endpoint;
   }
@@ -161,7 +162,7 @@ export class TokenEndpoint {
   async discoveredUrl(name: 'revocation_endpoint' | 'introspection_endpoint'): Promise<string | undefined> {
     const discovery = this.#discovery;
     if (discovery === undefined) return undefined;
-    const metadata = await discovery.metadata();
+    const metadata = await (await discovery).metadata();
     return (this.#config.httpsAgent === undefined ? undefined : metadata.mtls_endpoint_aliases?.[name]) ?? metadata[name];
   }
 
@@ -246,7 +247,7 @@ export class TokenEndpoint {
 
   /** A DPoP proof for the token endpoint, in an algorithm the server metadata (when read) accepts. */
   async #proof(dpop: DPoP, method: string, url: string): Promise<string> {
-    const accepted = this.#discovery === undefined ? undefined : (await this.#discovery.metadata()).dpop_signing_alg_values_supported;
+    const accepted = this.#discovery === undefined ? undefined : (await (await this.#discovery).metadata()).dpop_signing_alg_values_supported;
     if (accepted !== undefined && !accepted.includes(dpop.alg)) {
       throw new ConfigurationError('dpop.alg', `is ${dpop.alg}, which the server does not accept for DPoP proofs (it lists ${accepted.join(', ')})`);
     }
@@ -255,7 +256,7 @@ export class TokenEndpoint {
 
   /** RFC 8414 §2: without a list the server supports client_secret_basic; Basic is preferred where both are listed. */
   async #clientAuthFromMetadata(): Promise<TokenEndpointConfig['clientAuth']> {
-    const methods = this.#discovery === undefined ? undefined : (await this.#discovery.metadata()).token_endpoint_auth_methods_supported;
+    const methods = this.#discovery === undefined ? undefined : (await (await this.#discovery).metadata()).token_endpoint_auth_methods_supported;
     if (methods === undefined || methods.includes('client_secret_basic')) return 'basic';
     return methods.includes('client_secret_post') ? 'body' : this.#config.clientAuth;
   }

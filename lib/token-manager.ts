@@ -14,7 +14,7 @@ import { ClusterRefresh, hasLock, type StoreReporter } from './cluster-refresh.j
 import type { AuthEvents, TokenSetSource } from './options.js';
 import type { ResolvedOptions } from './resolve-options.js';
 import { describeStoreError, type StoredTokenSet, type TokenStore } from './stores/token-store.js';
-import { Telemetry } from './telemetry.js';
+import type { Telemetry } from './telemetry.js';
 import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
 import { effectiveRefreshWindow, normaliseTokenResponse, type TokenSet } from './token-set.js';
 
@@ -86,7 +86,7 @@ export class TokenManager {
   readonly #options: ResolvedOptions;
   readonly #endpoint: TokenEndpoint;
   /** Spans and metrics (`telemetry` option); undefined when off. */
-  readonly #telemetry: Telemetry | undefined;
+  readonly #telemetry: Promise<Telemetry | undefined> | undefined;
   readonly #queue = new PQueue({ concurrency: Number.POSITIVE_INFINITY });
   readonly #timers = new Set<{ timer: NodeJS.Timeout; reject: (error: Error) => void }>();
   /** Someone waits on the refresh in flight: its backoff timers keep the process alive (promise 7 yields to promise 1). */
@@ -126,7 +126,16 @@ export class TokenManager {
     this.#now = options.now;
     this.#calls = new SafeCalls(options.logger, options.events, (text) => this.#scrubList.scrub(text));
     this.#endpoint = new TokenEndpoint(options.endpoint, options.now, () => [...this.#scrubList.values()]);
-    this.#telemetry = options.telemetry === undefined ? undefined : new Telemetry(options.telemetry, options.endpoint.tokenUrl, () => this.stats());
+    // Its code is a chunk of its own, loaded only by a client with `telemetry`; should the
+    // chunk fail to load, token requests go on untraced (as when @opentelemetry/api is missing).
+    const { telemetry } = options;
+    this.#telemetry =
+      telemetry === undefined
+        ? undefined
+        : import('./telemetry.js').then(
+            ({ Telemetry }) => new Telemetry(telemetry, options.endpoint.tokenUrl, () => this.stats()),
+            () => undefined,
+          );
     if (options.grant.type === 'refresh_token') this.#refreshToken = options.grant.refreshToken;
     const { store } = options;
     this.#cluster = hasLock(store)
@@ -467,7 +476,8 @@ export class TokenManager {
         });
       }
       const send = () => this.#endpoint.requestToken(parameters, budget);
-      const answer = await (this.#telemetry === undefined ? send() : this.#telemetry.traceTokenRequest(parameters['grant_type'] ?? 'unknown', attempt, send));
+      const telemetry = this.#telemetry === undefined ? undefined : await this.#telemetry;
+      const answer = await (telemetry === undefined ? send() : telemetry.traceTokenRequest(parameters['grant_type'] ?? 'unknown', attempt, send));
       this.#tokenLatencyMs = performance.now() - startedAt;
       return answer;
     } finally {
