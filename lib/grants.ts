@@ -40,23 +40,12 @@ export function canRerun(grant: Grant): boolean {
 /**
  * The person or thing a token is for, as part of the token identity: what stays the same
  * across refresh-token rotations, never a secret. `subject` (the `subject` option) names the
- * user or session of the grant. A refresh_token or authorization_code grant without one has
- * no stable subject (its refresh token rotates, its code is spent): undefined.
+ * user or session of the grant. A refresh_token or authorization_code grant is never keyed by
+ * its refresh token (it rotates) or its code (it is spent): without a subject, every handle of
+ * the same client, endpoint, scope and audience shares one key, so that workers started from
+ * older or newer refresh tokens of one grant share one token set and one lock.
  */
-export function grantSubject(grant: Grant, subject?: string): string | undefined {
+export function grantSubject(grant: Grant, subject?: string): string {
   const named = subject === undefined ? '' : `:subject:${subject}`;
-  switch (grant.type) {
-    case 'password':
-      return `password:${grant.username}${named}`;
-    case 'refresh_token':
-    case 'authorization_code':
-      return subject === undefined ? undefined : `${grant.type}${named}`;
-    default:
-      return `${grant.type}${named}`;
-  }
-}
-
-/** True for grants whose own parameters rotate or are spent, so that only `subject` can name them stably. */
-export function needsSubject(grant: Grant): boolean {
-  return grant.type === 'refresh_token' || grant.type === 'authorization_code';
+  return grant.type === 'password' ? `password:${grant.username}${named}` : `${grant.type}${named}`;
 }

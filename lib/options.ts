@@ -314,9 +314,10 @@ export interface AttachAuthOptions {
    * The user or session a `refresh_token` or `authorization_code` grant belongs to, e.g. the
    * user id: part of the token identity, so that handles and processes renewing the same grant
    * share one token set (and one lock) whichever refresh token of it they started from, while
-   * two users never share one. Required for those grants with a store that has a lock (such
-   * as `RedisTokenStore`); without it such a handle shares its token set with no other handle.
-   * Not a secret, but hashed into the store key like the rest of the identity.
+   * two users of one client sharing a store never share one. Without it, every handle of the
+   * same client, endpoint, scope and audience with such a grant shares one token set and lock
+   * (the workers of one service renewing one grant). Not a secret, but hashed into the store key
+   * like the rest of the identity. For many users, see `attachUserAuth`.
    */
   subject?: string;
   /** RFC 7009 revocation endpoint used by `handle.revoke()`. With `issuer`, default: the metadata's `revocation_endpoint`. */

@@ -15,8 +15,6 @@ import { MemoryTokenStore } from './stores/memory-token-store.js';
 import type { TokenStore } from './stores/token-store.js';
 import type { TokenEndpointConfig } from './token-endpoint.js';
 import { tokenKey } from './token-identity.js';
-import { hasLock } from './cluster-refresh.js';
-import { needsSubject } from './grants.js';
 
 export interface ResolvedRetry {
   limit: number;
@@ -103,14 +101,6 @@ export function resolveOptions(instance: AxiosInstance, options: AttachAuthOptio
   }
   const subject = options.subject;
   if (subject !== undefined && (typeof subject !== 'string' || subject === '')) throw new ConfigurationError('subject', 'must be a non-empty string naming the user or session of the grant');
-  if (subject === undefined && needsSubject(grant) && hasLock(store)) {
-    // Keyed by the refresh token, every rotation would land on another key and lock; keyed by
-    // nothing, two users would share one token set. Only the caller knows whose grant it is.
-    throw new ConfigurationError(
-      'subject',
-      `is required for a ${grant.type} grant with a shared store (one with a lock, such as RedisTokenStore): name the user or session the grant belongs to, e.g. subject: user.id`,
-    );
-  }
   const revocationUrl = options.revocationUrl === undefined ? undefined : requireUrl(options.revocationUrl, 'revocationUrl', allowInsecureHttp);
   const tokenInfoUrl = options.tokenInfoUrl === undefined ? undefined : requireUrl(options.tokenInfoUrl, 'tokenInfoUrl', allowInsecureHttp);
   const introspectionUrl = options.introspectionUrl === undefined ? undefined : requireUrl(options.introspectionUrl, 'introspectionUrl', allowInsecureHttp);

@@ -2,7 +2,7 @@
 // stays the same across refresh-token rotations. Hashed, so that nothing a caller
 // passes (a username, a subject) appears in a key.
 
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { grantSubject } from './grants.js';
 import type { Grant } from './options.js';
 
@@ -17,15 +17,15 @@ export interface TokenIdentity {
 }
 
 /**
- * A stable key for this identity: `<prefix>` plus a SHA-256 of its parts. A grant without a
- * stable subject (a refresh token or code without `subject`) gets a key of its own that no
- * other call shares: two users' grants must never meet under one key, and the secret that
- * rotates must not name it.
+ * A stable key for this identity: `<prefix>` plus a SHA-256 of its parts. The secret that
+ * rotates (a refresh token) or is spent (a code) never names it: workers started from older
+ * or newer refresh tokens of one grant meet under one key and one lock. `subject` tells apart
+ * the grants of several users of one client that share a store.
  */
 export function tokenKey(identity: TokenIdentity, prefix = 'axios-oauth-queue:'): string {
   const audience = Object.keys(identity.params)
     .sort()
     .map((name) => [name, identity.params[name]]);
-  const material = JSON.stringify([identity.tokenUrl, identity.clientId, grantSubject(identity.grant, identity.subject) ?? `unshared:${randomUUID()}`, identity.scope ?? '', audience]);
+  const material = JSON.stringify([identity.tokenUrl, identity.clientId, grantSubject(identity.grant, identity.subject), identity.scope ?? '', audience]);
   return `${prefix}${createHash('sha256').update(material).digest('base64url')}`;
 }

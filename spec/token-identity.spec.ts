@@ -1,8 +1,8 @@
 import axios from 'axios';
 import { expect } from 'chai';
-import type { AttachAuthOptions, Grant } from '../lib/options.js';
+import type { AttachAuthOptions } from '../lib/options.js';
 import { resolveOptions } from '../lib/resolve-options.js';
-import { ConfigurationError, MemoryTokenStore } from '../lib/index.js';
+import { ConfigurationError } from '../lib/index.js';
 import { tokenKey, type TokenIdentity } from '../lib/token-identity.js';
 
 const BASE: TokenIdentity = {
@@ -69,24 +69,20 @@ describe('token-identity', () => {
     expect(tokenKey(grant('refresh-one'))).not.to.equal(tokenKey({ ...grant('refresh-one'), subject: 'user-43' }));
   });
 
-  it('never lets two refresh-token grants without a subject share a key, even from the same refresh token', () => {
-    const identity: TokenIdentity = { ...BASE, grant: { type: 'refresh_token', refreshToken: 'refresh-one' } };
-    expect(tokenKey(identity)).not.to.equal(tokenKey(identity));
+  it('keys a refresh-token or authorization-code grant without a subject by client, endpoint and scope, never by the refresh token or code', () => {
+    const grant = (refreshToken: string): TokenIdentity => ({ ...BASE, grant: { type: 'refresh_token', refreshToken } });
+    expect(tokenKey(grant('refresh-one')), 'older and newer refresh tokens of one grant share a key and a lock').to.equal(tokenKey(grant('refresh-two')));
+    expect(tokenKey(grant('refresh-one'))).not.to.equal(tokenKey({ ...grant('refresh-one'), scope: 'other' }));
+    expect(tokenKey(grant('refresh-one'))).not.to.equal(tokenKey({ ...grant('refresh-one'), subject: 'user-42' }));
+    const code = (value: string): TokenIdentity => ({ ...BASE, grant: { type: 'authorization_code', code: value, redirectUri: 'https://app.example.com/cb' } });
+    expect(tokenKey(code('code-one'))).to.equal(tokenKey(code('code-two')));
   });
 
-  it('requires a subject for a refresh-token or authorization-code grant with a store that has a lock, naming the option', () => {
+  it('accepts a refresh-token grant with a shared store without a subject, and refuses an empty subject', () => {
     const api = axios.create({ baseURL: 'https://api.example.com' });
     const store = { get: async () => undefined, set: async () => undefined, delete: async () => undefined, acquire: async () => undefined };
-    const grants: Grant[] = [
-      { type: 'refresh_token', refreshToken: 'refresh-secret-77' },
-      { type: 'authorization_code', code: 'code-secret-1', redirectUri: 'https://app.example.com/cb' },
-    ];
-    for (const grant of grants) {
-      const options: AttachAuthOptions = { tokenUrl: BASE.tokenUrl, clientId: BASE.clientId, grant, store };
-      expect(() => resolveOptions(api, options)).to.throw(ConfigurationError, /subject.*is required/);
-      expect(() => resolveOptions(api, { ...options, subject: 'user-42' })).not.to.throw();
-      // A store of this process only (no lock) needs none: the handle then shares with no other.
-      expect(() => resolveOptions(api, { ...options, store: new MemoryTokenStore() })).not.to.throw();
-    }
+    const options: AttachAuthOptions = { tokenUrl: BASE.tokenUrl, clientId: BASE.clientId, grant: { type: 'refresh_token', refreshToken: 'refresh-secret-77' }, store };
+    expect(() => resolveOptions(api, options)).not.to.throw();
+    expect(() => resolveOptions(api, { ...options, subject: '' })).to.throw(ConfigurationError, /subject/);
   });
 });
