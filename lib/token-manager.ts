@@ -13,7 +13,8 @@ import { canRerun, grantParameters, refreshParameters } from './grants.js';
 import { ClusterRefresh, hasLock, type StoreReporter } from './cluster-refresh.js';
 import type { AuthEvents, TokenSetSource } from './options.js';
 import type { ResolvedOptions } from './resolve-options.js';
-import { describeStoreError, type StoredTokenSet, type TokenStore } from './stores/token-store.js';
+import { describeStoreError, withinStoreTimeout, type StoredTokenSet, type TokenStore } from './stores/token-store.js';
+import { retryDelay } from './retry-backoff.js';
 import type { Telemetry } from './telemetry.js';
 import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
 import { effectiveRefreshWindow, normaliseTokenResponse, type TokenSet } from './token-set.js';
@@ -454,7 +455,7 @@ export class TokenManager {
         return await this.#sendOnce(parameters, attempt);
       } catch (error) {
         if (this.#detached || attempt >= limit || !isTransientError(error)) throw error;
-        const delay = this.#backoff(attempt, (error as { retryAfterMs?: number }).retryAfterMs);
+        const delay = retryDelay(attempt, (error as { retryAfterMs?: number }).retryAfterMs, this.#options.retry);
         // Waiting would end past refreshTimeout: the last failure is the answer.
         if (delay === undefined || performance.now() + delay >= this.#refreshDeadline) throw error;
         this.#log('debug', `token request failed (${(error as Error).message}); retry ${attempt + 1} of ${limit} in ${Math.round(delay)} ms`);
@@ -483,15 +484,6 @@ export class TokenManager {
     } finally {
       this.#stats.tokenRequestsInFlight -= 1;
     }
-  }
-
-  #backoff(attempt: number, retryAfterMs: number | undefined): number | undefined {
-    const { baseDelay, maxDelay } = this.#options.retry;
-    const ceiling = Math.min(maxDelay, baseDelay * 2 ** attempt);
-    const jittered = ceiling / 2 + Math.random() * (ceiling / 2);
-    if (retryAfterMs === undefined) return jittered;
-    // The server named its time; waiting longer than maxDelay would hold requests too long, so give up instead.
-    return retryAfterMs > maxDelay ? undefined : Math.max(retryAfterMs, jittered);
   }
 
   /** A caller waits on the refresh in flight: from now on its timers hold the process open. */
@@ -634,13 +626,7 @@ export class TokenManager {
    * a store that never answers must not turn into a queue that never resumes (promise 1).
    */
   #bounded<T>(call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = this.#options.endpoint.timeout;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new OAuthQueueError('ETIMEDOUT', `the token store did not answer within ${limit} ms`)), limit);
-      timer.unref();
-    });
-    return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+    return withinStoreTimeout(call, this.#options.endpoint.timeout, 'the token store');
   }
 
   #secrets(): readonly (string | undefined)[] {

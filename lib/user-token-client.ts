@@ -12,7 +12,7 @@ import { redactSecrets } from './secret-scrubber.js';
 import { grantParameters, refreshParameters } from './grants.js';
 import { watchHeldRequest } from './held-request.js';
 import { retryDelay } from './retry-backoff.js';
-import { describeStoreError } from './stores/token-store.js';
+import { describeStoreError, withinStoreTimeout } from './stores/token-store.js';
 import { generationOf, type StoredUserTokenSet, type UserTokenStoreLock } from './stores/user-token-store.js';
 import { TokenEndpoint, type TokenEndpointAnswer } from './token-endpoint.js';
 import type { RevocationResult } from './token-manager.js';
@@ -584,13 +584,7 @@ export class UserTokenClient {
 
   /** A store call that fails after tokenRequest.timeout: a store that never answers must not hold requests forever. */
   #bounded<T>(call: Promise<T>): Promise<T> {
-    let timer: NodeJS.Timeout | undefined;
-    const limit = this.#options.client.endpoint.timeout;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => reject(new OAuthQueueError('ETIMEDOUT', `the user token store did not answer within ${limit} ms`)), limit);
-      timer.unref();
-    });
-    return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+    return withinStoreTimeout(call, this.#options.client.endpoint.timeout, 'the user token store');
   }
 
   #log(level: 'debug' | 'warn', message: string): void {

@@ -2,6 +2,7 @@
 // identity (token endpoint, client, grant subject, scope, audience). The default
 // is MemoryTokenStore; shared stores let several processes use one token.
 
+import { OAuthQueueError } from '../errors.js';
 import type { TokenSet } from '../token-set.js';
 
 /** A token set as a store keeps it: the TokenSet plus when it was received (epoch ms). */
@@ -79,4 +80,18 @@ export function isNewerGeneration(generation: number | undefined, stored: number
 export function describeStoreError(error: unknown): string {
   if (error instanceof Error) return `${error.name}${'code' in error && typeof error.code === 'string' ? ` ${error.code}` : ''}`;
   return 'unknown error';
+}
+
+/**
+ * `call`, or a rejection once it has taken `limitMs`: a store that never answers must not
+ * turn into a queue that never resumes (promise 1). The timer is unref'd: the call it races
+ * holds the process open if anything does.
+ */
+export function withinStoreTimeout<T>(call: Promise<T>, limitMs: number, storeName: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new OAuthQueueError('ETIMEDOUT', `${storeName} did not answer within ${limitMs} ms`)), limitMs);
+    timer.unref();
+  });
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
 }
